@@ -1,0 +1,57 @@
+//! The `carepulse` command: one binary, one subcommand per job.
+
+mod commands;
+mod config;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// carepulse: continuous patient and customer experience measurement.
+#[derive(Parser)]
+#[command(name = "carepulse", version, about, propagate_version = true)]
+struct Cli {
+    /// Configuration file (TOML); CAREPULSE__SECTION__KEY variables override it.
+    #[arg(long, short, global = true, env = "CAREPULSE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the effective configuration (secrets masked) or what is wrong with it.
+    CheckConfig,
+    /// Summarise the hospital catalog: organisations, departments, journeys, touchpoints.
+    Catalog,
+    /// Check feedback submissions (JSON object, JSON array or NDJSON files) against
+    /// the catalog, as the ingest service would.
+    Validate(commands::validate::Args),
+    /// Print the JSON Schema of the submission or of the published event.
+    Schema(commands::schema::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAREPULSE_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::CheckConfig => commands::check_config::run(cli.config.as_deref()),
+        Command::Catalog => commands::catalog::run(cli.config.as_deref()),
+        Command::Validate(args) => commands::validate::run(cli.config.as_deref(), &args),
+        Command::Schema(args) => commands::schema::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
