@@ -65,12 +65,16 @@ async fn kafka_topic_create_produce_consume_round_trip() {
     while received.len() < sent.len() {
         let message = tokio::time::timeout_at(deadline, consumer.recv())
             .await
-            .unwrap_or_else(|_| panic!("only {} of {} messages arrived", received.len(), sent.len()))
+            .unwrap_or_else(|_| {
+                panic!("only {} of {} messages arrived", received.len(), sent.len())
+            })
             .expect("consume");
         let key = String::from_utf8(message.key().unwrap_or_default().to_vec()).unwrap();
         let payload = String::from_utf8(message.payload().unwrap_or_default().to_vec()).unwrap();
         received.push((key, payload));
-        consumer.commit_message(&message, CommitMode::Sync).expect("commit");
+        consumer
+            .commit_message(&message, CommitMode::Sync)
+            .expect("commit");
     }
     let mut expected = sent.clone();
     expected.sort();
@@ -107,8 +111,16 @@ async fn clickhouse_create_insert_select_round_trip() {
         .expect("create table");
 
     let rows = vec![
-        SmokeRow { department: "ed".into(), responses: 12, score: 71.5 },
-        SmokeRow { department: "radiology".into(), responses: 3, score: 88.25 },
+        SmokeRow {
+            department: "ed".into(),
+            responses: 12,
+            score: 71.5,
+        },
+        SmokeRow {
+            department: "radiology".into(),
+            responses: 3,
+            score: 88.25,
+        },
     ];
     let mut insert = client.insert::<SmokeRow>(&table).await.expect("insert");
     for row in &rows {

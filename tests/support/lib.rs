@@ -46,7 +46,11 @@ fn require(service: &str, address: &str, variable: &str) {
 pub fn require_kafka() -> String {
     let brokers = kafka_brokers();
     let first = brokers.split(',').next().unwrap_or_default().to_owned();
-    require("the Kafka-compatible broker", &first, "CAREPULSE__KAFKA__BROKERS");
+    require(
+        "the Kafka-compatible broker",
+        &first,
+        "CAREPULSE__KAFKA__BROKERS",
+    );
     brokers
 }
 

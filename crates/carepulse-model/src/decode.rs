@@ -229,10 +229,8 @@ mod tests {
             "colour": "blue"
         }"#;
         let problems = decode_submission(body).unwrap_err();
-        let got: Vec<(String, ProblemCode)> = problems
-            .iter()
-            .map(|p| (p.field.clone(), p.code))
-            .collect();
+        let got: Vec<(String, ProblemCode)> =
+            problems.iter().map(|p| (p.field.clone(), p.code)).collect();
         assert_eq!(
             got,
             [
@@ -254,7 +252,11 @@ mod tests {
         let problems = decode_submission(b"{\"facility\": ").unwrap_err();
         assert_eq!(problems.0.len(), 1);
         assert_eq!(problems.0[0].code, ProblemCode::MalformedJson);
-        assert!(problems.0[0].reason.contains("line 1"), "{}", problems.0[0].reason);
+        assert!(
+            problems.0[0].reason.contains("line 1"),
+            "{}",
+            problems.0[0].reason
+        );
     }
 
     #[test]

@@ -13,13 +13,27 @@ use serde::{Deserialize, Serialize};
 
 /// A raw answer as sent by a client: a number for numeric scales, a label
 /// (`"always"`, `"very_good"`, `"dont_know"`, ...) for labelled ones.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// Whole numbers serialise without a fraction (`6`, not `6.0`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum AnswerValue {
     /// A numeric answer (0-10 rating, CSAT 1-5, CES 1-7, 0-100 slider).
     Number(f64),
     /// A labelled answer (FFT, smiley, HCAHPS frequency, yes/no, agreement).
     Label(String),
+}
+
+impl Serialize for AnswerValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        match self {
+            AnswerValue::Number(n) if n.fract() == 0.0 && n.abs() < EXACT => {
+                s.serialize_i64(*n as i64)
+            }
+            AnswerValue::Number(n) => s.serialize_f64(*n),
+            AnswerValue::Label(l) => s.serialize_str(l),
+        }
+    }
 }
 
 impl fmt::Display for AnswerValue {
@@ -444,7 +458,10 @@ mod tests {
         assert!(close(label(s, "very_good").linear(), 100.0));
         assert_eq!(label(s, "good").polarity(), Polarity::Positive);
         assert_eq!(label(s, "very_good").polarity(), Polarity::Positive);
-        assert_eq!(label(s, "neither_good_nor_poor").polarity(), Polarity::Neutral);
+        assert_eq!(
+            label(s, "neither_good_nor_poor").polarity(),
+            Polarity::Neutral
+        );
         assert_eq!(label(s, "poor").polarity(), Polarity::Negative);
         assert_eq!(label(s, "very_poor").polarity(), Polarity::Negative);
     }
@@ -453,7 +470,10 @@ mod tests {
     fn smiley_positive_is_the_two_happy_buttons() {
         let s = Scale::Smiley4;
         use Polarity::*;
-        let p: Vec<Polarity> = SMILEY_LABELS.iter().map(|l| label(s, l).polarity()).collect();
+        let p: Vec<Polarity> = SMILEY_LABELS
+            .iter()
+            .map(|l| label(s, l).polarity())
+            .collect();
         assert_eq!(p, [Negative, Negative, Positive, Positive]);
         assert!(close(label(s, "happy").linear(), 200.0 / 3.0));
         assert!(label(s, "very_happy").is_top_box());
@@ -485,7 +505,9 @@ mod tests {
 
     #[test]
     fn out_of_scale_answers_name_what_is_accepted() {
-        let err = Scale::Csat1To5.parse(&AnswerValue::Number(7.0)).unwrap_err();
+        let err = Scale::Csat1To5
+            .parse(&AnswerValue::Number(7.0))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "7 is not on the csat_1_5 scale: expected a whole number from 1 to 5"
@@ -503,7 +525,12 @@ mod tests {
             (Scale::YesNo, AnswerValue::Number(1.0)),
             (Scale::Smiley4, AnswerValue::Label("dont_know".into())),
         ] {
-            assert!(bad.0.parse(&bad.1).is_err(), "{:?} accepted {:?}", bad.0, bad.1);
+            assert!(
+                bad.0.parse(&bad.1).is_err(),
+                "{:?} accepted {:?}",
+                bad.0,
+                bad.1
+            );
         }
     }
 
@@ -511,9 +538,9 @@ mod tests {
     fn every_scale_spans_0_to_100_in_equal_steps() {
         for scale in Scale::ALL {
             let mut values: Vec<AnswerValue> = match scale.points() {
-                Points::Integers { low, high } => {
-                    (low..=high).map(|v| AnswerValue::Number(v.into())).collect()
-                }
+                Points::Integers { low, high } => (low..=high)
+                    .map(|v| AnswerValue::Number(v.into()))
+                    .collect(),
                 Points::Labels(labels) => labels
                     .iter()
                     .map(|l| AnswerValue::Label((*l).to_owned()))
@@ -528,9 +555,24 @@ mod tests {
             assert_eq!(linear.last(), Some(&100.0), "{scale}");
             let step = linear[1] - linear[0];
             for pair in linear.windows(2) {
-                assert!((pair[1] - pair[0] - step).abs() < 1e-9, "{scale} steps unequal");
+                assert!(
+                    (pair[1] - pair[0] - step).abs() < 1e-9,
+                    "{scale} steps unequal"
+                );
             }
         }
+    }
+
+    #[test]
+    fn whole_numbers_serialise_without_a_fraction() {
+        let values = [
+            AnswerValue::Number(6.0),
+            AnswerValue::Number(72.5),
+            AnswerValue::Label("yes".into()),
+        ];
+        assert_eq!(serde_json::to_string(&values).unwrap(), r#"[6,72.5,"yes"]"#);
+        let back: Vec<AnswerValue> = serde_json::from_str(r#"[6,72.5,"yes"]"#).unwrap();
+        assert_eq!(back, values);
     }
 
     #[test]

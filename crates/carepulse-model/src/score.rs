@@ -229,7 +229,10 @@ mod tests {
     fn nps_and_its_standard_error_match_the_domain_formula() {
         // 50 promoters, 30 passives, 20 detractors: NPS = 50 - 20 = 30.
         // var = 0.5 + 0.2 - 0.3^2 = 0.61; SE = sqrt(0.61 / 100) = 0.0781025.
-        let t = tally(Scale::Rating0To10, &numbers(&[(10, 25), (9, 25), (8, 30), (3, 20)]));
+        let t = tally(
+            Scale::Rating0To10,
+            &numbers(&[(10, 25), (9, 25), (8, 30), (3, 20)]),
+        );
         let nps = t.nps().unwrap();
         assert_eq!(nps.n, 100);
         assert_close(nps.score, 30.0, "nps");

@@ -84,7 +84,11 @@ pub struct ValidSubmission {
 impl ValidSubmission {
     /// The event to publish: references pseudonymised, an id generated when
     /// the client sent none.
-    pub fn into_event(self, pseudonymiser: &Pseudonymiser, received_at: DateTime<Utc>) -> FeedbackEvent {
+    pub fn into_event(
+        self,
+        pseudonymiser: &Pseudonymiser,
+        received_at: DateTime<Utc>,
+    ) -> FeedbackEvent {
         let pseudonymise =
             |kind, raw: Option<RawReference>| raw.map(|r| pseudonymiser.pseudonymise(kind, &r));
         FeedbackEvent {
@@ -106,7 +110,10 @@ impl ValidSubmission {
             source_id: self.source_id,
             respondent_role: self.respondent_role,
             subject: pseudonymise(ReferenceKind::Subject, self.subject_ref),
-            journey_instance: pseudonymise(ReferenceKind::JourneyInstance, self.journey_instance_ref),
+            journey_instance: pseudonymise(
+                ReferenceKind::JourneyInstance,
+                self.journey_instance_ref,
+            ),
             questionnaire: self.questionnaire,
             overall: self.overall,
             items: self.items,
@@ -198,7 +205,11 @@ impl<'a> Check<'a> {
         let catalog = self.ctx.catalog;
         if let Some(journey) = &s.journey {
             if catalog.journey(journey).is_none() {
-                self.push("journey", ProblemCode::UnknownReference, format!("unknown journey '{journey}'"));
+                self.push(
+                    "journey",
+                    ProblemCode::UnknownReference,
+                    format!("unknown journey '{journey}'"),
+                );
                 return None;
             }
         }
@@ -218,11 +229,19 @@ impl<'a> Check<'a> {
         match candidates.as_slice() {
             [one] => Some((*one).clone()),
             [] => {
-                let field = if s.stage.is_some() { "stage" } else { "journey" };
+                let field = if s.stage.is_some() {
+                    "stage"
+                } else {
+                    "journey"
+                };
                 self.push(
                     field,
                     ProblemCode::Inconsistent,
-                    format!("touchpoint '{}' serves {}, not the journey/stage sent", t.id, served()),
+                    format!(
+                        "touchpoint '{}' serves {}, not the journey/stage sent",
+                        t.id,
+                        served()
+                    ),
                 );
                 None
             }
@@ -230,7 +249,11 @@ impl<'a> Check<'a> {
                 self.push(
                     "journey",
                     ProblemCode::Missing,
-                    format!("touchpoint '{}' serves several stages ({}): send journey and stage", t.id, served()),
+                    format!(
+                        "touchpoint '{}' serves several stages ({}): send journey and stage",
+                        t.id,
+                        served()
+                    ),
                 );
                 None
             }
@@ -243,7 +266,10 @@ impl<'a> Check<'a> {
                 self.push(
                     format!("{field}.scale"),
                     ProblemCode::Inconsistent,
-                    format!("question '{}' is on the {declared} scale in the catalog, not {sent}", answer.question),
+                    format!(
+                        "question '{}' is on the {declared} scale in the catalog, not {sent}",
+                        answer.question
+                    ),
                 );
                 return None;
             }
@@ -255,13 +281,21 @@ impl<'a> Check<'a> {
                 value: answer.value.clone(),
             }),
             Err(e) => {
-                self.push(format!("{field}.value"), ProblemCode::OutOfScale, e.to_string());
+                self.push(
+                    format!("{field}.value"),
+                    ProblemCode::OutOfScale,
+                    e.to_string(),
+                );
                 None
             }
         }
     }
 
-    fn answers(&mut self, s: &Submission, questionnaire_id: &str) -> Option<(EventAnswer, Vec<EventAnswer>)> {
+    fn answers(
+        &mut self,
+        s: &Submission,
+        questionnaire_id: &str,
+    ) -> Option<(EventAnswer, Vec<EventAnswer>)> {
         let questionnaire = self.ctx.catalog.questionnaire(questionnaire_id)?;
         let overall_q = &questionnaire.overall;
         let overall = if s.answers.overall.question == overall_q.id {
@@ -281,7 +315,11 @@ impl<'a> Check<'a> {
             self.push(
                 "answers.items",
                 ProblemCode::BadValue,
-                format!("{} items sent; at most {}", s.answers.items.len(), self.ctx.limits.max_items),
+                format!(
+                    "{} items sent; at most {}",
+                    s.answers.items.len(),
+                    self.ctx.limits.max_items
+                ),
             );
             return None;
         }
@@ -289,8 +327,15 @@ impl<'a> Check<'a> {
         let mut all_ok = true;
         for (i, item) in s.answers.items.iter().enumerate() {
             let field = format!("answers.items[{i}]");
-            if s.answers.items[..i].iter().any(|earlier| earlier.question == item.question) {
-                self.push(format!("{field}.question"), ProblemCode::Inconsistent, format!("question '{}' is answered twice", item.question));
+            if s.answers.items[..i]
+                .iter()
+                .any(|earlier| earlier.question == item.question)
+            {
+                self.push(
+                    format!("{field}.question"),
+                    ProblemCode::Inconsistent,
+                    format!("question '{}' is answered twice", item.question),
+                );
                 all_ok = false;
                 continue;
             }
@@ -303,7 +348,11 @@ impl<'a> Check<'a> {
                         "questionnaire '{}' has no item '{}' (items: {})",
                         questionnaire.id,
                         item.question,
-                        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 );
                 all_ok = false;
@@ -329,7 +378,11 @@ pub fn validate(s: Submission, ctx: &ValidationContext<'_>) -> Result<ValidSubmi
 
     if let Some(id) = &s.event_id {
         if !is_client_id(id) {
-            c.push("event_id", ProblemCode::BadValue, "must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'");
+            c.push(
+                "event_id",
+                ProblemCode::BadValue,
+                "must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'",
+            );
         }
     }
     c.time("occurred_at", s.occurred_at);
@@ -337,55 +390,125 @@ pub fn validate(s: Submission, ctx: &ValidationContext<'_>) -> Result<ValidSubmi
     if s.responded_at.is_some() {
         c.time("responded_at", responded_at);
         if responded_at < s.occurred_at - ctx.limits.max_future_skew {
-            c.push("responded_at", ProblemCode::TimeOutOfRange, format!("answer given at {responded_at}, before the touchpoint happened at {}", s.occurred_at));
+            c.push(
+                "responded_at",
+                ProblemCode::TimeOutOfRange,
+                format!(
+                    "answer given at {responded_at}, before the touchpoint happened at {}",
+                    s.occurred_at
+                ),
+            );
         } else if responded_at > s.occurred_at + ctx.limits.max_response_delay {
             c.push(
                 "responded_at",
                 ProblemCode::TimeOutOfRange,
-                format!("answer given more than {} days after the touchpoint", ctx.limits.max_response_delay.num_days()),
+                format!(
+                    "answer given more than {} days after the touchpoint",
+                    ctx.limits.max_response_delay.num_days()
+                ),
             );
         }
     }
 
     let facility = catalog.facility(&s.facility);
     if facility.is_none() {
-        c.push("facility", ProblemCode::UnknownReference, format!("unknown facility '{}' (known: {})", s.facility, catalog.known_facilities()));
+        c.push(
+            "facility",
+            ProblemCode::UnknownReference,
+            format!(
+                "unknown facility '{}' (known: {})",
+                s.facility,
+                catalog.known_facilities()
+            ),
+        );
     }
     let organisation = facility.and_then(|f| catalog.organisation(&f.organisation));
     if let (Some(sent), Some(org)) = (&s.organisation, organisation) {
         if *sent != org.id {
-            let code = if catalog.organisation(sent).is_some() { ProblemCode::Inconsistent } else { ProblemCode::UnknownReference };
-            c.push("organisation", code, format!("facility '{}' belongs to organisation '{}', not '{sent}'", s.facility, org.id));
+            let code = if catalog.organisation(sent).is_some() {
+                ProblemCode::Inconsistent
+            } else {
+                ProblemCode::UnknownReference
+            };
+            c.push(
+                "organisation",
+                code,
+                format!(
+                    "facility '{}' belongs to organisation '{}', not '{sent}'",
+                    s.facility, org.id
+                ),
+            );
         }
     }
 
     let touchpoint = catalog.touchpoint(&s.touchpoint);
     if touchpoint.is_none() {
-        c.push("touchpoint", ProblemCode::UnknownReference, format!("unknown touchpoint '{}' (known: {})", s.touchpoint, catalog.known_touchpoints()));
+        c.push(
+            "touchpoint",
+            ProblemCode::UnknownReference,
+            format!(
+                "unknown touchpoint '{}' (known: {})",
+                s.touchpoint,
+                catalog.known_touchpoints()
+            ),
+        );
     }
     let department = touchpoint.and_then(|t| catalog.department(&t.department));
     if let Some(sent) = &s.department {
         if catalog.department(sent).is_none() {
-            c.push("department", ProblemCode::UnknownReference, format!("unknown department '{sent}' (known: {})", catalog.known_departments()));
+            c.push(
+                "department",
+                ProblemCode::UnknownReference,
+                format!(
+                    "unknown department '{sent}' (known: {})",
+                    catalog.known_departments()
+                ),
+            );
         } else if let Some(d) = department.filter(|d| d.id != *sent) {
-            c.push("department", ProblemCode::Inconsistent, format!("touchpoint '{}' belongs to department '{}', not '{sent}'", s.touchpoint, d.id));
+            c.push(
+                "department",
+                ProblemCode::Inconsistent,
+                format!(
+                    "touchpoint '{}' belongs to department '{}', not '{sent}'",
+                    s.touchpoint, d.id
+                ),
+            );
         }
     }
     if let (Some(d), Some(f)) = (department, facility) {
         if d.facility != f.id {
-            c.push("facility", ProblemCode::Inconsistent, format!("touchpoint '{}' is at facility '{}', not '{}'", s.touchpoint, d.facility, f.id));
+            c.push(
+                "facility",
+                ProblemCode::Inconsistent,
+                format!(
+                    "touchpoint '{}' is at facility '{}', not '{}'",
+                    s.touchpoint, d.facility, f.id
+                ),
+            );
         }
     }
     let stage = touchpoint.and_then(|t| c.stage(&s, t));
     if let Some(t) = touchpoint {
         if !t.channels.is_empty() && !t.channels.contains(&s.channel) {
             let allowed: Vec<String> = t.channels.iter().map(|ch| ch.as_str().to_owned()).collect();
-            c.push("channel", ProblemCode::Inconsistent, format!("touchpoint '{}' accepts feedback only by {}", t.id, allowed.join(", ")));
+            c.push(
+                "channel",
+                ProblemCode::Inconsistent,
+                format!(
+                    "touchpoint '{}' accepts feedback only by {}",
+                    t.id,
+                    allowed.join(", ")
+                ),
+            );
         }
     }
     if let Some(source) = &s.source_id {
         if !is_client_id(source) {
-            c.push("source_id", ProblemCode::BadValue, "must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'");
+            c.push(
+                "source_id",
+                ProblemCode::BadValue,
+                "must be 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':' or '-'",
+            );
         }
     }
     c.reference("subject_ref", &s.subject_ref);
@@ -394,27 +517,62 @@ pub fn validate(s: Submission, ctx: &ValidationContext<'_>) -> Result<ValidSubmi
     let questionnaire = touchpoint.map(|t| t.questionnaire.clone());
     if let (Some(sent), Some(expected)) = (&s.questionnaire, &questionnaire) {
         if sent != expected {
-            c.push("questionnaire", ProblemCode::Inconsistent, format!("touchpoint '{}' uses questionnaire '{expected}', not '{sent}'", s.touchpoint));
+            c.push(
+                "questionnaire",
+                ProblemCode::Inconsistent,
+                format!(
+                    "touchpoint '{}' uses questionnaire '{expected}', not '{sent}'",
+                    s.touchpoint
+                ),
+            );
         }
     }
     let answers = questionnaire.as_deref().and_then(|q| c.answers(&s, q));
 
-    let comment = s.comment.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let comment = s
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
     if let Some(text) = comment {
         let chars = text.chars().count();
         if chars > ctx.limits.max_comment_chars {
-            c.push("comment", ProblemCode::BadValue, format!("comment is {chars} characters; at most {}", ctx.limits.max_comment_chars));
+            c.push(
+                "comment",
+                ProblemCode::BadValue,
+                format!(
+                    "comment is {chars} characters; at most {}",
+                    ctx.limits.max_comment_chars
+                ),
+            );
         }
     }
     if let Some(locale) = &s.locale {
         if !is_language_tag(locale) {
-            c.push("locale", ProblemCode::BadValue, format!("'{locale}' is not a BCP 47 language tag such as 'en-GB' or 'nl'"));
+            c.push(
+                "locale",
+                ProblemCode::BadValue,
+                format!("'{locale}' is not a BCP 47 language tag such as 'en-GB' or 'nl'"),
+            );
         }
     }
 
     let problems = std::mem::take(&mut c.problems);
-    let (Some(facility), Some(organisation), Some(touchpoint), Some(department), Some(stage), Some((overall, items))) =
-        (facility, organisation, touchpoint, department, stage, answers)
+    let (
+        Some(facility),
+        Some(organisation),
+        Some(touchpoint),
+        Some(department),
+        Some(stage),
+        Some((overall, items)),
+    ) = (
+        facility,
+        organisation,
+        touchpoint,
+        department,
+        stage,
+        answers,
+    )
     else {
         return Err(problems);
     };

@@ -8,10 +8,22 @@ const EXAMPLE: &str = include_str!("../../../deploy/catalog/general-hospital.tom
 #[test]
 fn the_example_hospital_has_the_required_journeys_and_departments() {
     let c = Catalog::from_toml(EXAMPLE).unwrap();
-    for journey in ["ed-visit", "outpatient-appointment", "inpatient-stay", "repeat-prescription"] {
+    for journey in [
+        "ed-visit",
+        "outpatient-appointment",
+        "inpatient-stay",
+        "repeat-prescription",
+    ] {
         assert!(c.journey(journey).is_some(), "{journey}");
     }
-    for department in ["ed", "outpatients", "inpatient-wards", "radiology", "hospital-pharmacy", "gp-reception"] {
+    for department in [
+        "ed",
+        "outpatients",
+        "inpatient-wards",
+        "radiology",
+        "hospital-pharmacy",
+        "gp-reception",
+    ] {
         assert!(c.department(department).is_some(), "{department}");
     }
     // The repeat-prescription journey crosses organisations: GP, then pharmacy.
@@ -27,10 +39,19 @@ fn the_example_hospital_has_the_required_journeys_and_departments() {
         .collect();
     assert_eq!(orgs, ["riverside-gp", "riverside-gp", "riverside-pharmacy"]);
     let device = c.device("kiosk-ed-01").unwrap();
-    assert_eq!((device.stage.journey.as_str(), device.stage.stage.as_str()), ("ed-visit", "arrival"));
+    assert_eq!(
+        (device.stage.journey.as_str(), device.stage.stage.as_str()),
+        ("ed-visit", "arrival")
+    );
     // Both experience types are represented.
-    assert!(c.touchpoints().iter().any(|t| t.experience == carepulse_model::Experience::Patient));
-    assert!(c.touchpoints().iter().any(|t| t.experience == carepulse_model::Experience::Customer));
+    assert!(c
+        .touchpoints()
+        .iter()
+        .any(|t| t.experience == carepulse_model::Experience::Patient));
+    assert!(c
+        .touchpoints()
+        .iter()
+        .any(|t| t.experience == carepulse_model::Experience::Customer));
 }
 
 fn problems(text: &str) -> Vec<String> {
@@ -43,11 +64,23 @@ fn problems(text: &str) -> Vec<String> {
 #[test]
 fn broken_references_are_all_reported() {
     let broken = EXAMPLE
-        .replace("timezone = \"Europe/London\"\n\n[[facilities]]\nid = \"riverside-surgery\"", "timezone = \"Mars/Olympus\"\n\n[[facilities]]\nid = \"riverside-surgery\"")
+        .replace(
+            "timezone = \"Europe/London\"\n\n[[facilities]]\nid = \"riverside-surgery\"",
+            "timezone = \"Mars/Olympus\"\n\n[[facilities]]\nid = \"riverside-surgery\"",
+        )
         .replace("department = \"radiology\" }", "department = \"nuclear\" }")
-        .replace("questionnaire = \"billing-csat\"", "questionnaire = \"billing\"")
-        .replace("stages = [\"ed-visit/follow-up\"]", "stages = [\"ed-visit/follow-up\", \"ed-visit/recovery\"]")
-        .replace("touchpoint = \"opd-check-in-kiosk\"\n\n[[devices]]\nid = \"kiosk-tto-01\"", "touchpoint = \"opd-checkin\"\n\n[[devices]]\nid = \"kiosk-tto-01\"");
+        .replace(
+            "questionnaire = \"billing-csat\"",
+            "questionnaire = \"billing\"",
+        )
+        .replace(
+            "stages = [\"ed-visit/follow-up\"]",
+            "stages = [\"ed-visit/follow-up\", \"ed-visit/recovery\"]",
+        )
+        .replace(
+            "touchpoint = \"opd-check-in-kiosk\"\n\n[[devices]]\nid = \"kiosk-tto-01\"",
+            "touchpoint = \"opd-checkin\"\n\n[[devices]]\nid = \"kiosk-tto-01\"",
+        );
     let found = problems(&broken);
     let expected = [
         "facilities[0].timezone: 'Mars/Olympus' is not an IANA time zone name",
@@ -81,8 +114,18 @@ fn duplicate_and_malformed_ids_are_reported() {
         timezone = "UTC"
     "#;
     let found = problems(text);
-    assert!(found.iter().any(|p| p.starts_with("organisations[0].id: id 'Org One' must be")), "{found:?}");
-    assert!(found.iter().any(|p| p == "facilities[1].id: id 'f' is defined twice in facilities"), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("organisations[0].id: id 'Org One' must be")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p == "facilities[1].id: id 'f' is defined twice in facilities"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -93,7 +136,10 @@ fn a_touchpoint_spanning_departments_is_refused() {
     );
     let found = problems(&text);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("serves stages of several departments (outpatients, radiology)"), "{found:?}");
+    assert!(
+        found[0].contains("serves stages of several departments (outpatients, radiology)"),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -105,5 +151,8 @@ fn syntax_errors_and_unknown_keys_say_where() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(Catalog::from_toml("[[facilities]"), Err(CatalogError::Syntax(_))));
+    assert!(matches!(
+        Catalog::from_toml("[[facilities]"),
+        Err(CatalogError::Syntax(_))
+    ));
 }

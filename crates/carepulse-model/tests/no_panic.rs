@@ -8,7 +8,10 @@ use serde_json::{json, Value};
 fn catalog() -> &'static Catalog {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
-        Catalog::from_toml(include_str!("../../../deploy/catalog/general-hospital.toml")).unwrap()
+        Catalog::from_toml(include_str!(
+            "../../../deploy/catalog/general-hospital.toml"
+        ))
+        .unwrap()
     })
 }
 
@@ -32,8 +35,16 @@ fn any_json() -> impl Strategy<Value = Value> {
         any::<f64>().prop_map(|f| json!(f)),
         "[a-z_]{0,12}".prop_map(Value::from),
         prop::sample::select(vec![
-            "overall", "kiosk", "stmarys-general", "ed-waiting-kiosk", "happy", "dont_know",
-            "2026-11-21T09:00:00Z", "ed-visit", "triage", "rating_0_10",
+            "overall",
+            "kiosk",
+            "stmarys-general",
+            "ed-waiting-kiosk",
+            "happy",
+            "dont_know",
+            "2026-11-21T09:00:00Z",
+            "ed-visit",
+            "triage",
+            "rating_0_10",
         ])
         .prop_map(Value::from),
     ];
@@ -42,9 +53,24 @@ fn any_json() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(
                 prop::sample::select(vec![
-                    "event_id", "occurred_at", "responded_at", "facility", "touchpoint",
-                    "channel", "answers", "overall", "items", "question", "value", "scale",
-                    "journey", "stage", "comment", "locale", "subject_ref", "extra",
+                    "event_id",
+                    "occurred_at",
+                    "responded_at",
+                    "facility",
+                    "touchpoint",
+                    "channel",
+                    "answers",
+                    "overall",
+                    "items",
+                    "question",
+                    "value",
+                    "scale",
+                    "journey",
+                    "stage",
+                    "comment",
+                    "locale",
+                    "subject_ref",
+                    "extra",
                 ])
                 .prop_map(str::to_owned),
                 inner,
@@ -58,9 +84,22 @@ fn any_json() -> impl Strategy<Value = Value> {
 /// Valid submissions with one field replaced by something random.
 fn mutated_submission() -> impl Strategy<Value = Value> {
     let fields = prop::sample::select(vec![
-        "event_id", "occurred_at", "responded_at", "facility", "department", "journey",
-        "stage", "touchpoint", "experience", "channel", "respondent_role", "subject_ref",
-        "answers", "comment", "locale", "consent_to_contact",
+        "event_id",
+        "occurred_at",
+        "responded_at",
+        "facility",
+        "department",
+        "journey",
+        "stage",
+        "touchpoint",
+        "experience",
+        "channel",
+        "respondent_role",
+        "subject_ref",
+        "answers",
+        "comment",
+        "locale",
+        "consent_to_contact",
     ]);
     (fields, any_json()).prop_map(|(field, value)| {
         let mut body = json!({

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 fn repo_file(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
 }
 
 fn check_published(relative: &str, generated: Value) {
@@ -79,12 +81,18 @@ fn examples() -> Vec<(String, Value)> {
 fn documented_examples_match_the_schema() {
     let validator = jsonschema::validator_for(&carepulse_model::submission_schema()).unwrap();
     for (name, example) in examples() {
-        let errors: Vec<String> = validator.iter_errors(&example).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&example)
+            .map(|e| e.to_string())
+            .collect();
         if name.starts_with("invalid") {
             // Structurally fine; its problems are semantic (see tests/validation.rs).
             assert!(errors.is_empty(), "{name}: {errors:?}");
         } else {
-            assert!(errors.is_empty(), "{name} does not match the schema: {errors:?}");
+            assert!(
+                errors.is_empty(),
+                "{name} does not match the schema: {errors:?}"
+            );
         }
     }
 }
@@ -92,7 +100,10 @@ fn documented_examples_match_the_schema() {
 #[test]
 fn schema_rejects_what_the_decoder_rejects() {
     let validator = jsonschema::validator_for(&carepulse_model::submission_schema()).unwrap();
-    let (_, mut example) = examples().into_iter().find(|(n, _)| n == "kiosk-smiley.json").unwrap();
+    let (_, mut example) = examples()
+        .into_iter()
+        .find(|(n, _)| n == "kiosk-smiley.json")
+        .unwrap();
     assert!(validator.is_valid(&example));
     example["channel"] = Value::from("carrier_pigeon");
     assert!(!validator.is_valid(&example));

@@ -32,7 +32,11 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.is_set() { "\"********\"" } else { "\"\"" })
+        f.write_str(if self.is_set() {
+            "\"********\""
+        } else {
+            "\"\""
+        })
     }
 }
 
@@ -221,9 +225,9 @@ pub fn load(file: Option<&Path>) -> Result<Settings, ConfigProblems> {
         figment = figment.merge(Toml::file_exact(path));
     }
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
-    figment.extract().map_err(|e| {
-        ConfigProblems(e.into_iter().map(|e| e.to_string()).collect())
-    })
+    figment
+        .extract()
+        .map_err(|e| ConfigProblems(e.into_iter().map(|e| e.to_string()).collect()))
 }
 
 impl Settings {
@@ -241,7 +245,10 @@ impl Settings {
             Ok(text) => match Catalog::from_toml(&text) {
                 Ok(catalog) => Some(catalog),
                 Err(e) => {
-                    problems.push(format!("catalog.path: '{}': {e}", self.catalog.path.display()));
+                    problems.push(format!(
+                        "catalog.path: '{}': {e}",
+                        self.catalog.path.display()
+                    ));
                     None
                 }
             },
@@ -292,7 +299,10 @@ impl KafkaSettings {
             problems.push("kafka.dead_letter_topic: must differ from kafka.feedback_topic".into());
         }
         if self.partitions < 1 {
-            problems.push(format!("kafka.partitions: {} must be at least 1", self.partitions));
+            problems.push(format!(
+                "kafka.partitions: {} must be at least 1",
+                self.partitions
+            ));
         }
         if self.replication_factor < 1 {
             problems.push(format!(
@@ -334,7 +344,9 @@ impl ValidationSettings {
             ("max_response_delay_days", self.max_response_delay_days),
         ] {
             if !(0..=36_500).contains(&value) {
-                problems.push(format!("validation.{name}: {value} must be between 0 and 36500"));
+                problems.push(format!(
+                    "validation.{name}: {value} must be between 0 and 36500"
+                ));
             }
         }
         Limits {
@@ -383,6 +395,7 @@ impl PrivacySettings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment's large error
 mod tests {
     use super::*;
     use figment::Jail;
@@ -423,8 +436,14 @@ mod tests {
             let problems = load(None).unwrap().validate().unwrap_err().0;
             let text = problems.join("\n");
             assert_eq!(problems.len(), 4, "{text}");
-            assert!(text.contains("catalog.path: cannot read 'missing.toml'"), "{text}");
-            assert!(text.contains("kafka.brokers: 'localhost' is not host:port"), "{text}");
+            assert!(
+                text.contains("catalog.path: cannot read 'missing.toml'"),
+                "{text}"
+            );
+            assert!(
+                text.contains("kafka.brokers: 'localhost' is not host:port"),
+                "{text}"
+            );
             assert!(text.contains("clickhouse.url"), "{text}");
             assert!(text.contains("at least 32"), "{text}");
             Ok(())
@@ -437,7 +456,10 @@ mod tests {
             jail.set_env("CAREPULSE__KAFKA__BROKER", "x:1");
             let problems = load(None).unwrap_err().0.join("\n");
             assert!(problems.contains("broker"), "{problems}");
-            assert!(problems.contains("KAFKA.BROKER") && problems.contains("CAREPULSE__"), "{problems}");
+            assert!(
+                problems.contains("KAFKA.BROKER") && problems.contains("CAREPULSE__"),
+                "{problems}"
+            );
             Ok(())
         });
     }
@@ -448,7 +470,10 @@ mod tests {
             jail.create_file("catalog.toml", CATALOG)?;
             jail.set_env("CAREPULSE__CATALOG__PATH", "catalog.toml");
             jail.set_env("CAREPULSE__CLICKHOUSE__PASSWORD", "hunter2-hunter2");
-            jail.set_env("CAREPULSE__PRIVACY__KEY", "0123456789abcdef0123456789abcdef");
+            jail.set_env(
+                "CAREPULSE__PRIVACY__KEY",
+                "0123456789abcdef0123456789abcdef",
+            );
             let settings = load(None).unwrap();
             let printed = toml::to_string(&settings).unwrap() + &format!("{settings:?}");
             assert!(!printed.contains("hunter2"), "{printed}");

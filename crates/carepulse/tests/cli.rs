@@ -34,7 +34,10 @@ fn check_config_prints_the_effective_configuration_with_secrets_masked() {
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(stdout.contains("brokers = \"broker-1:9092,broker-2:9092\""), "{stdout}");
+    assert!(
+        stdout.contains("brokers = \"broker-1:9092,broker-2:9092\""),
+        "{stdout}"
+    );
     assert!(stdout.contains("password = \"********\""), "{stdout}");
     assert!(!stdout.contains("s3cret"), "{stdout}");
     assert!(text(&out.stderr).contains("configuration is valid"));
@@ -51,9 +54,18 @@ fn check_config_lists_every_problem_and_exits_2() {
     );
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("configuration has 2 problem(s)"), "{stderr}");
-    assert!(stderr.contains("kafka.partitions: 0 must be at least 1"), "{stderr}");
-    assert!(stderr.contains("catalog.path: cannot read 'nowhere.toml'"), "{stderr}");
+    assert!(
+        stderr.contains("configuration has 2 problem(s)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kafka.partitions: 0 must be at least 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("catalog.path: cannot read 'nowhere.toml'"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -74,13 +86,25 @@ fn validate_reports_each_item_and_prints_pseudonymised_events() {
             "docs/examples/sms-ed-visit-survey.json",
             "docs/examples/invalid-submission.json",
         ],
-        &[("CAREPULSE__PRIVACY__KEY", "0123456789abcdef0123456789abcdef")],
+        &[(
+            "CAREPULSE__PRIVACY__KEY",
+            "0123456789abcdef0123456789abcdef",
+        )],
     );
     assert_eq!(out.status.code(), Some(1), "one file is invalid");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("sms-ed-visit-survey.json#1: ok"), "{stderr}");
-    assert!(stderr.contains("invalid-submission.json#1: 5 problem(s)"), "{stderr}");
-    assert!(stderr.contains("  locale: 'English' is not a BCP 47 language tag"), "{stderr}");
+    assert!(
+        stderr.contains("sms-ed-visit-survey.json#1: ok"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("invalid-submission.json#1: 5 problem(s)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  locale: 'English' is not a BCP 47 language tag"),
+        "{stderr}"
+    );
     assert!(stderr.contains("1 valid, 1 invalid"), "{stderr}");
     let event: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
     assert_eq!(event["journey"], "ed-visit");
@@ -100,15 +124,25 @@ fn validate_reads_ndjson_from_stdin() {
         .unwrap();
     let now = chrono::Utc::now().to_rfc3339();
     let line = |value: &str| {
-        format!(r#"{{"occurred_at":"{now}","facility":"stmarys-general","touchpoint":"ed-waiting-kiosk","channel":"kiosk","answers":{{"overall":{{"question":"overall","value":"{value}"}}}}}}"#)
+        format!(
+            r#"{{"occurred_at":"{now}","facility":"stmarys-general","touchpoint":"ed-waiting-kiosk","channel":"kiosk","answers":{{"overall":{{"question":"overall","value":"{value}"}}}}}}"#
+        )
     };
     let input = format!("{}\n{}\n", line("happy"), line("ecstatic"));
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("-#1: ok"), "{stderr}");
-    assert!(stderr.contains("answers.overall.value: 'ecstatic' is not on the smiley_4 scale"), "{stderr}");
+    assert!(
+        stderr.contains("answers.overall.value: 'ecstatic' is not on the smiley_4 scale"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -127,5 +161,6 @@ fn schema_prints_the_published_schema() {
 fn catalog_prints_the_journeys() {
     let out = carepulse(&["catalog"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("journey repeat-prescription: Repeat prescription (GP and pharmacy)"));
+    assert!(text(&out.stdout)
+        .contains("journey repeat-prescription: Repeat prescription (GP and pharmacy)"));
 }

@@ -135,7 +135,10 @@ impl Checker {
         let ok = self.known(kind, id);
         if !ok {
             let (noun, table) = kind.names();
-            self.problem(path, format!("unknown {noun} '{id}': define it under [[{table}]] first"));
+            self.problem(
+                path,
+                format!("unknown {noun} '{id}': define it under [[{table}]] first"),
+            );
         }
         ok
     }
@@ -151,18 +154,53 @@ impl Catalog {
             index: HashMap::new(),
         };
         if file.facilities.is_empty() {
-            c.problem("facilities", "the catalog defines no facility: add at least one [[facilities]]");
+            c.problem(
+                "facilities",
+                "the catalog defines no facility: add at least one [[facilities]]",
+            );
         }
-        c.register(Kind::Organisation, "organisations", file.organisations.iter().map(|o| o.id.as_str()));
-        c.register(Kind::Facility, "facilities", file.facilities.iter().map(|f| f.id.as_str()));
-        c.register(Kind::Department, "departments", file.departments.iter().map(|d| d.id.as_str()));
-        c.register(Kind::Journey, "journeys", file.journeys.iter().map(|j| j.id.as_str()));
-        c.register(Kind::Questionnaire, "questionnaires", file.questionnaires.iter().map(|q| q.id.as_str()));
-        c.register(Kind::Touchpoint, "touchpoints", file.touchpoints.iter().map(|t| t.id.as_str()));
-        c.register(Kind::Device, "devices", file.devices.iter().map(|d| d.id.as_str()));
+        c.register(
+            Kind::Organisation,
+            "organisations",
+            file.organisations.iter().map(|o| o.id.as_str()),
+        );
+        c.register(
+            Kind::Facility,
+            "facilities",
+            file.facilities.iter().map(|f| f.id.as_str()),
+        );
+        c.register(
+            Kind::Department,
+            "departments",
+            file.departments.iter().map(|d| d.id.as_str()),
+        );
+        c.register(
+            Kind::Journey,
+            "journeys",
+            file.journeys.iter().map(|j| j.id.as_str()),
+        );
+        c.register(
+            Kind::Questionnaire,
+            "questionnaires",
+            file.questionnaires.iter().map(|q| q.id.as_str()),
+        );
+        c.register(
+            Kind::Touchpoint,
+            "touchpoints",
+            file.touchpoints.iter().map(|t| t.id.as_str()),
+        );
+        c.register(
+            Kind::Device,
+            "devices",
+            file.devices.iter().map(|d| d.id.as_str()),
+        );
 
         for (i, f) in file.facilities.iter().enumerate() {
-            c.reference(Kind::Organisation, format!("facilities[{i}].organisation"), &f.organisation);
+            c.reference(
+                Kind::Organisation,
+                format!("facilities[{i}].organisation"),
+                &f.organisation,
+            );
             if chrono_tz::Tz::from_str(&f.timezone).is_err() {
                 c.problem(
                     format!("facilities[{i}].timezone"),
@@ -171,7 +209,11 @@ impl Catalog {
             }
         }
         for (i, d) in file.departments.iter().enumerate() {
-            c.reference(Kind::Facility, format!("departments[{i}].facility"), &d.facility);
+            c.reference(
+                Kind::Facility,
+                format!("departments[{i}].facility"),
+                &d.facility,
+            );
         }
         check_journeys(&mut c, &file.journeys);
         check_questionnaires(&mut c, &file.questionnaires);
@@ -197,18 +239,34 @@ impl Catalog {
 fn check_journeys(c: &mut Checker, journeys: &[Journey]) {
     for (i, j) in journeys.iter().enumerate() {
         if j.stages.is_empty() {
-            c.problem(format!("journeys[{i}].stages"), format!("journey '{}' has no stages", j.id));
+            c.problem(
+                format!("journeys[{i}].stages"),
+                format!("journey '{}' has no stages", j.id),
+            );
         }
         let mut seen = HashSet::new();
         for (s, stage) in j.stages.iter().enumerate() {
             let path = format!("journeys[{i}].stages[{s}]");
             if !is_slug(&stage.id) {
-                c.problem(format!("{path}.id"), format!("stage id '{}' must be 1-64 characters of a-z, 0-9, '-' or '_'", stage.id));
+                c.problem(
+                    format!("{path}.id"),
+                    format!(
+                        "stage id '{}' must be 1-64 characters of a-z, 0-9, '-' or '_'",
+                        stage.id
+                    ),
+                );
             }
             if !seen.insert(stage.id.as_str()) {
-                c.problem(format!("{path}.id"), format!("stage '{}' appears twice in journey '{}'", stage.id, j.id));
+                c.problem(
+                    format!("{path}.id"),
+                    format!("stage '{}' appears twice in journey '{}'", stage.id, j.id),
+                );
             }
-            c.reference(Kind::Department, format!("{path}.department"), &stage.department);
+            c.reference(
+                Kind::Department,
+                format!("{path}.department"),
+                &stage.department,
+            );
         }
     }
 }
@@ -216,23 +274,47 @@ fn check_journeys(c: &mut Checker, journeys: &[Journey]) {
 fn check_questionnaires(c: &mut Checker, questionnaires: &[Questionnaire]) {
     for (i, q) in questionnaires.iter().enumerate() {
         let mut seen = HashSet::new();
-        let questions = std::iter::once(("overall".to_owned(), &q.overall))
-            .chain(q.items.iter().enumerate().map(|(k, item)| (format!("items[{k}]"), item)));
+        let questions = std::iter::once(("overall".to_owned(), &q.overall)).chain(
+            q.items
+                .iter()
+                .enumerate()
+                .map(|(k, item)| (format!("items[{k}]"), item)),
+        );
         for (place, question) in questions {
             let path = format!("questionnaires[{i}].{place}.id");
             if !is_slug(&question.id) {
-                c.problem(path, format!("question id '{}' must be 1-64 characters of a-z, 0-9, '-' or '_'", question.id));
+                c.problem(
+                    path,
+                    format!(
+                        "question id '{}' must be 1-64 characters of a-z, 0-9, '-' or '_'",
+                        question.id
+                    ),
+                );
             } else if !seen.insert(question.id.as_str()) {
-                c.problem(path, format!("question '{}' appears twice in questionnaire '{}'", question.id, q.id));
+                c.problem(
+                    path,
+                    format!(
+                        "question '{}' appears twice in questionnaire '{}'",
+                        question.id, q.id
+                    ),
+                );
             }
         }
     }
 }
 
 /// Parses `journey/stage` and checks it names a stage of a known journey.
-fn stage_ref(c: &mut Checker, path: String, text: &str, journeys: &[Journey]) -> Option<(StageRef, String)> {
+fn stage_ref(
+    c: &mut Checker,
+    path: String,
+    text: &str,
+    journeys: &[Journey],
+) -> Option<(StageRef, String)> {
     let Some((journey, stage)) = text.split_once('/') else {
-        c.problem(path, format!("'{text}' must name a stage as 'journey/stage', e.g. 'ed-visit/triage'"));
+        c.problem(
+            path,
+            format!("'{text}' must name a stage as 'journey/stage', e.g. 'ed-visit/triage'"),
+        );
         return None;
     };
     let Some(j) = journeys.iter().find(|j| j.id == journey) else {
@@ -241,26 +323,51 @@ fn stage_ref(c: &mut Checker, path: String, text: &str, journeys: &[Journey]) ->
     };
     let Some(s) = j.stage(stage) else {
         let known: Vec<&str> = j.stages.iter().map(|s| s.id.as_str()).collect();
-        c.problem(path, format!("journey '{journey}' has no stage '{stage}' (stages: {})", known.join(", ")));
+        c.problem(
+            path,
+            format!(
+                "journey '{journey}' has no stage '{stage}' (stages: {})",
+                known.join(", ")
+            ),
+        );
         return None;
     };
     Some((
-        StageRef { journey: journey.to_owned(), stage: stage.to_owned() },
+        StageRef {
+            journey: journey.to_owned(),
+            stage: stage.to_owned(),
+        },
         s.department.clone(),
     ))
 }
 
-fn check_touchpoints(c: &mut Checker, files: &[TouchpointFile], journeys: &[Journey]) -> Vec<Touchpoint> {
+fn check_touchpoints(
+    c: &mut Checker,
+    files: &[TouchpointFile],
+    journeys: &[Journey],
+) -> Vec<Touchpoint> {
     let mut touchpoints = Vec::with_capacity(files.len());
     for (i, t) in files.iter().enumerate() {
-        c.reference(Kind::Questionnaire, format!("touchpoints[{i}].questionnaire"), &t.questionnaire);
+        c.reference(
+            Kind::Questionnaire,
+            format!("touchpoints[{i}].questionnaire"),
+            &t.questionnaire,
+        );
         if t.stages.is_empty() {
-            c.problem(format!("touchpoints[{i}].stages"), format!("touchpoint '{}' serves no stage: list at least one 'journey/stage'", t.id));
+            c.problem(
+                format!("touchpoints[{i}].stages"),
+                format!(
+                    "touchpoint '{}' serves no stage: list at least one 'journey/stage'",
+                    t.id
+                ),
+            );
         }
         let mut stages = Vec::new();
         let mut departments: Vec<String> = Vec::new();
         for (s, text) in t.stages.iter().enumerate() {
-            if let Some((stage, department)) = stage_ref(c, format!("touchpoints[{i}].stages[{s}]"), text, journeys) {
+            if let Some((stage, department)) =
+                stage_ref(c, format!("touchpoints[{i}].stages[{s}]"), text, journeys)
+            {
                 stages.push(stage);
                 if !departments.contains(&department) {
                     departments.push(department);
@@ -294,14 +401,24 @@ fn check_devices(c: &mut Checker, files: &[DeviceFile], touchpoints: &[Touchpoin
     let mut devices = Vec::with_capacity(files.len());
     for (i, d) in files.iter().enumerate() {
         let Some(t) = touchpoints.iter().find(|t| t.id == d.touchpoint) else {
-            c.reference(Kind::Touchpoint, format!("devices[{i}].touchpoint"), &d.touchpoint);
+            c.reference(
+                Kind::Touchpoint,
+                format!("devices[{i}].touchpoint"),
+                &d.touchpoint,
+            );
             continue;
         };
         let stage = match &d.stage {
             Some(text) => {
-                let found = t.stages.iter().find(|s| format!("{}/{}", s.journey, s.stage) == *text);
+                let found = t
+                    .stages
+                    .iter()
+                    .find(|s| format!("{}/{}", s.journey, s.stage) == *text);
                 if found.is_none() {
-                    c.problem(format!("devices[{i}].stage"), format!("touchpoint '{}' does not serve stage '{text}'", t.id));
+                    c.problem(
+                        format!("devices[{i}].stage"),
+                        format!("touchpoint '{}' does not serve stage '{text}'", t.id),
+                    );
                 }
                 found
             }

@@ -32,11 +32,21 @@ fn summary(c: &Catalog) -> String {
                 .and_then(|d| c.facility(&d.facility))
                 .map(|f| f.organisation.as_str())
                 .unwrap_or("?");
-            out += &format!("  {}. {} ({}, {org}): {}\n", i + 1, s.id, s.department, s.name);
+            out += &format!(
+                "  {}. {} ({}, {org}): {}\n",
+                i + 1,
+                s.id,
+                s.department,
+                s.name
+            );
         }
     }
     for t in c.touchpoints() {
-        let stages: Vec<String> = t.stages.iter().map(|s| format!("{}/{}", s.journey, s.stage)).collect();
+        let stages: Vec<String> = t
+            .stages
+            .iter()
+            .map(|s| format!("{}/{}", s.journey, s.stage))
+            .collect();
         out += &format!(
             "touchpoint {} [{:?}, questionnaire {}]: {} -> {}\n",
             t.id,
@@ -55,10 +65,17 @@ mod tests {
 
     #[test]
     fn summary_lists_journey_stages_in_order_across_organisations() {
-        let catalog = Catalog::from_toml(include_str!("../../../../deploy/catalog/general-hospital.toml")).unwrap();
+        let catalog = Catalog::from_toml(include_str!(
+            "../../../../deploy/catalog/general-hospital.toml"
+        ))
+        .unwrap();
         let text = summary(&catalog);
-        let request = text.find("  1. request (gp-reception, riverside-gp)").expect(&text);
-        let pickup = text.find("pickup (pharmacy-counter, riverside-pharmacy)").expect(&text);
+        let request = text
+            .find("  1. request (gp-reception, riverside-gp)")
+            .expect(&text);
+        let pickup = text
+            .find("pickup (pharmacy-counter, riverside-pharmacy)")
+            .expect(&text);
         assert!(request < pickup);
     }
 }

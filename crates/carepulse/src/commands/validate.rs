@@ -91,7 +91,11 @@ pub fn run(config_file: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> 
                     bad += 1;
                     eprintln!("{place}: {} problem(s)", problems.0.len());
                     for p in problems.iter() {
-                        let field = if p.field.is_empty() { "(body)" } else { &p.field };
+                        let field = if p.field.is_empty() {
+                            "(body)"
+                        } else {
+                            &p.field
+                        };
                         eprintln!("  {field}: {} [{}]", p.reason, p.code);
                     }
                 }
@@ -99,7 +103,11 @@ pub fn run(config_file: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> 
         }
     }
     eprintln!("{ok} valid, {bad} invalid");
-    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 #[cfg(test)]
