@@ -100,7 +100,8 @@ async fn clickhouse_create_insert_select_round_trip() {
         .execute()
         .await
         .expect("create database");
-    let table = format!("carepulse_smoke.{}", unique_name("rows"));
+    let client = client.with_database("carepulse_smoke");
+    let table = unique_name("rows");
     client
         .query(&format!(
             "CREATE TABLE {table} (department String, responses UInt32, score Float64) \
