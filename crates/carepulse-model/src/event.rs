@@ -96,6 +96,16 @@ pub enum RespondentRole {
     Unknown,
 }
 
+/// Why an accepted event does not count towards scores. Suspect events are
+/// kept, visible for audit, and excluded from every score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Suspicion {
+    /// A kiosk button pressed again within the repeat interval of the same
+    /// device's previous press (the "child pressing 40 times" problem).
+    RepeatPress,
+}
+
 /// One answer as submitted.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -264,4 +274,7 @@ pub struct FeedbackEvent {
     pub locale: Option<String>,
     /// Consent to be contacted.
     pub consent_to_contact: bool,
+    /// Set when the event is kept for audit but must not count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspect: Option<Suspicion>,
 }

@@ -30,8 +30,10 @@
 pub mod catalog;
 mod decode;
 pub mod event;
+mod kiosk;
 mod problem;
 pub mod pseudonym;
+mod redact;
 pub mod scale;
 pub mod score;
 mod validate;
@@ -40,10 +42,12 @@ pub use catalog::{Catalog, CatalogError, CatalogProblem};
 pub use decode::{decode_answer, decode_submission, SUBMISSION_FIELDS};
 pub use event::{
     Answer, Answers, Channel, EventAnswer, Experience, FeedbackEvent, RespondentRole, Submission,
-    EVENT_VERSION,
+    Suspicion, EVENT_VERSION,
 };
+pub use kiosk::KioskPress;
 pub use problem::{Problem, ProblemCode, Problems};
 pub use pseudonym::{KeyError, Pseudonym, Pseudonymiser, RawReference, ReferenceKind};
+pub use redact::{redact_comment, Redacted};
 pub use scale::{AnswerValue, NpsCategory, Polarity, Response, Scale, ScaleError};
 pub use score::{Nps, Share, Tally};
 pub use validate::{validate, Limits, ValidSubmission, ValidationContext};
@@ -52,6 +56,12 @@ pub use validate::{validate, Limits, ValidSubmission, ValidationContext};
 /// `schema/feedback-submission.v1.schema.json`.
 pub fn submission_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Submission)).expect("schemas serialise")
+}
+
+/// JSON Schema of [`KioskPress`], as published in
+/// `schema/kiosk-press.v1.schema.json`.
+pub fn kiosk_press_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(KioskPress)).expect("schemas serialise")
 }
 
 /// JSON Schema of [`FeedbackEvent`], as published in

@@ -15,6 +15,7 @@ use crate::event::{
 };
 use crate::problem::{ProblemCode, Problems};
 use crate::pseudonym::{Pseudonymiser, RawReference, ReferenceKind, MAX_REFERENCE_LEN};
+use crate::redact::redact_comment;
 use crate::scale::Scale;
 
 /// Limits a submission must respect.
@@ -82,8 +83,8 @@ pub struct ValidSubmission {
 }
 
 impl ValidSubmission {
-    /// The event to publish: references pseudonymised, an id generated when
-    /// the client sent none.
+    /// The event to publish: references pseudonymised, identifiers in the
+    /// comment redacted, an id generated when the client sent none.
     pub fn into_event(
         self,
         pseudonymiser: &Pseudonymiser,
@@ -117,9 +118,10 @@ impl ValidSubmission {
             questionnaire: self.questionnaire,
             overall: self.overall,
             items: self.items,
-            comment: self.comment,
+            comment: self.comment.map(|c| redact_comment(&c).text),
             locale: self.locale,
             consent_to_contact: self.consent_to_contact,
+            suspect: None,
         }
     }
 

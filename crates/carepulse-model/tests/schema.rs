@@ -49,6 +49,14 @@ fn published_event_schema_matches_the_types() {
 }
 
 #[test]
+fn published_kiosk_press_schema_matches_the_types() {
+    check_published(
+        "schema/kiosk-press.v1.schema.json",
+        carepulse_model::kiosk_press_schema(),
+    );
+}
+
+#[test]
 fn decoder_knows_exactly_the_schema_fields() {
     let schema = carepulse_model::submission_schema();
     let mut from_schema: Vec<&str> = schema["properties"]

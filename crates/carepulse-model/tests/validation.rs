@@ -130,6 +130,15 @@ fn raw_references_never_reach_the_event() {
     let json = serde_json::to_string(&event).unwrap();
     assert!(!json.contains("MRN-00123456"), "{json}");
     assert!(!json.contains("ED-ATT-2026-118822"), "{json}");
+    assert!(!json.contains("07700 900123"), "{json}");
+    assert!(
+        event
+            .comment
+            .as_deref()
+            .unwrap()
+            .ends_with("Call me on [phone]."),
+        "{json}"
+    );
     let subject = event.subject.unwrap();
     assert!(subject.as_str().starts_with("k1:"));
     assert_ne!(Some(subject), event.journey_instance);

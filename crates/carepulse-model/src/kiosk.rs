@@ -1,0 +1,176 @@
+//! Kiosk button presses: the smallest possible payload a button terminal can
+//! send, turned into a full submission from the device's entry in the
+//! catalog (facility, department, journey stage, touchpoint, questionnaire).
+
+use chrono::{DateTime, FixedOffset};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::catalog::Catalog;
+use crate::event::{Answer, Answers, Channel, Submission};
+use crate::problem::{ProblemCode, Problems};
+use crate::scale::AnswerValue;
+
+/// A button press as a kiosk reports it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "carepulse kiosk button press v1")]
+pub struct KioskPress {
+    /// Device id from the catalog (`kiosk-ed-01`).
+    pub device_id: String,
+    /// The button pressed: its label on the touchpoint's scale (`happy`), or
+    /// its position counted from the most negative button (1 = most
+    /// negative). On numeric scales, the value itself.
+    pub button: AnswerValue,
+    /// When the button was pressed (RFC 3339 with offset); defaults to the
+    /// time carepulse received the press. Kiosks that upload after being
+    /// offline must send it.
+    #[serde(default)]
+    pub pressed_at: Option<DateTime<FixedOffset>>,
+    /// The device's own id for this press (a counter is fine); makes retries
+    /// idempotent. The event id becomes `DEVICE:PRESS_ID`.
+    #[serde(default)]
+    pub press_id: Option<String>,
+}
+
+impl KioskPress {
+    /// The submission this press stands for; `received_at` stands in for a
+    /// missing `pressed_at`.
+    pub fn into_submission(
+        self,
+        catalog: &Catalog,
+        received_at: DateTime<FixedOffset>,
+    ) -> Result<Submission, Problems> {
+        let mut problems = Problems::default();
+        let Some(device) = catalog.device(&self.device_id) else {
+            problems.push(
+                "device_id",
+                ProblemCode::UnknownReference,
+                format!(
+                    "unknown device '{}': register it under [[devices]] in the catalog",
+                    self.device_id
+                ),
+            );
+            return Err(problems);
+        };
+        let touchpoint = catalog
+            .touchpoint(&device.touchpoint)
+            .expect("catalog checks device touchpoints");
+        let department = catalog
+            .department(&touchpoint.department)
+            .expect("catalog checks touchpoint departments");
+        let questionnaire = catalog
+            .questionnaire(&touchpoint.questionnaire)
+            .expect("catalog checks touchpoint questionnaires");
+        let labels = questionnaire.overall.scale.labels();
+        let value = match &self.button {
+            AnswerValue::Number(n) if !labels.is_empty() => {
+                let position = *n as usize;
+                if n.fract() != 0.0 || position < 1 || position > labels.len() {
+                    problems.push(
+                        "button",
+                        ProblemCode::OutOfScale,
+                        format!(
+                            "button {n} does not exist: this kiosk has buttons 1 to {} ({})",
+                            labels.len(),
+                            labels.join(", ")
+                        ),
+                    );
+                    return Err(problems);
+                }
+                AnswerValue::Label(labels[position - 1].to_owned())
+            }
+            other => other.clone(),
+        };
+        Ok(Submission {
+            event_id: self.press_id.map(|p| format!("{}:{p}", device.id)),
+            occurred_at: self.pressed_at.unwrap_or(received_at),
+            responded_at: None,
+            facility: department.facility.clone(),
+            organisation: None,
+            department: None,
+            journey: Some(device.stage.journey.clone()),
+            stage: Some(device.stage.stage.clone()),
+            touchpoint: touchpoint.id.clone(),
+            experience: None,
+            channel: Channel::Kiosk,
+            source_id: Some(device.id.clone()),
+            respondent_role: None,
+            subject_ref: None,
+            journey_instance_ref: None,
+            questionnaire: None,
+            answers: Answers {
+                overall: Answer {
+                    question: questionnaire.overall.id.clone(),
+                    scale: None,
+                    value,
+                },
+                items: Vec::new(),
+            },
+            comment: None,
+            locale: None,
+            consent_to_contact: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::from_toml(include_str!(
+            "../../../deploy/catalog/general-hospital.toml"
+        ))
+        .unwrap()
+    }
+
+    fn press(json: &str) -> KioskPress {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn now() -> DateTime<FixedOffset> {
+        "2026-11-21T10:00:00+00:00".parse().unwrap()
+    }
+
+    #[test]
+    fn a_press_is_enriched_from_the_device() {
+        let s = press(r#"{"device_id":"kiosk-ed-01","button":"very_happy","press_id":"881"}"#)
+            .into_submission(&catalog(), now())
+            .unwrap();
+        assert_eq!(s.facility, "stmarys-general");
+        assert_eq!(s.touchpoint, "ed-arrival-kiosk");
+        assert_eq!(s.journey.as_deref(), Some("ed-visit"));
+        assert_eq!(s.stage.as_deref(), Some("arrival"));
+        assert_eq!(s.event_id.as_deref(), Some("kiosk-ed-01:881"));
+        assert_eq!(s.occurred_at, now());
+        assert_eq!(
+            s.answers.overall.value,
+            AnswerValue::Label("very_happy".into())
+        );
+    }
+
+    #[test]
+    fn button_positions_map_to_labels() {
+        let s = press(r#"{"device_id":"kiosk-ed-01","button":1}"#)
+            .into_submission(&catalog(), now())
+            .unwrap();
+        assert_eq!(
+            s.answers.overall.value,
+            AnswerValue::Label("very_unhappy".into())
+        );
+        let err = press(r#"{"device_id":"kiosk-ed-01","button":5}"#)
+            .into_submission(&catalog(), now())
+            .unwrap_err();
+        assert_eq!(err.0[0].field, "button");
+        assert!(err.0[0].reason.contains("buttons 1 to 4"), "{err}");
+    }
+
+    #[test]
+    fn unknown_devices_are_refused() {
+        let err = press(r#"{"device_id":"kiosk-mars-01","button":2}"#)
+            .into_submission(&catalog(), now())
+            .unwrap_err();
+        assert_eq!(err.0[0].code, ProblemCode::UnknownReference);
+    }
+}
