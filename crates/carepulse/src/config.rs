@@ -246,8 +246,9 @@ impl Settings {
                 Ok(catalog) => Some(catalog),
                 Err(e) => {
                     problems.push(format!(
-                        "catalog.path: '{}': {e}",
-                        self.catalog.path.display()
+                        "catalog.path: '{}': {}",
+                        self.catalog.path.display(),
+                        e.to_string().replace('\n', "\n    ")
                     ));
                     None
                 }
