@@ -5,6 +5,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use carepulse_kafka::KafkaSettings;
 use carepulse_model::{Catalog, Limits, Pseudonymiser};
 use chrono::TimeDelta;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -74,34 +75,6 @@ impl Default for CatalogSettings {
     fn default() -> Self {
         CatalogSettings {
             path: PathBuf::from("deploy/catalog/general-hospital.toml"),
-        }
-    }
-}
-
-/// `[kafka]`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct KafkaSettings {
-    /// Bootstrap servers, `host:port[,host:port...]`.
-    pub brokers: String,
-    /// Topic of validated feedback events.
-    pub feedback_topic: String,
-    /// Topic of messages that could not be decoded or validated.
-    pub dead_letter_topic: String,
-    /// Partitions of topics created by carepulse.
-    pub partitions: i32,
-    /// Replication factor of topics created by carepulse.
-    pub replication_factor: i32,
-}
-
-impl Default for KafkaSettings {
-    fn default() -> Self {
-        KafkaSettings {
-            brokers: "127.0.0.1:9092".into(),
-            feedback_topic: "carepulse.feedback.v1".into(),
-            dead_letter_topic: "carepulse.feedback.dead-letter.v1".into(),
-            partitions: 6,
-            replication_factor: 1,
         }
     }
 }
@@ -266,51 +239,6 @@ impl Settings {
             limits,
             pseudonymiser,
         })
-    }
-}
-
-impl KafkaSettings {
-    fn check(&self, problems: &mut Vec<String>) {
-        let brokers: Vec<&str> = self.brokers.split(',').map(str::trim).collect();
-        for broker in &brokers {
-            let ok = broker
-                .rsplit_once(':')
-                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-            if !ok {
-                problems.push(format!(
-                    "kafka.brokers: '{broker}' is not host:port (e.g. 127.0.0.1:9092)"
-                ));
-            }
-        }
-        for (name, topic) in [
-            ("feedback_topic", &self.feedback_topic),
-            ("dead_letter_topic", &self.dead_letter_topic),
-        ] {
-            let ok = (1..=249).contains(&topic.len())
-                && topic
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-            if !ok {
-                problems.push(format!(
-                    "kafka.{name}: '{topic}' is not a valid topic name (1-249 characters of a-z, A-Z, 0-9, '.', '_', '-')"
-                ));
-            }
-        }
-        if self.feedback_topic == self.dead_letter_topic {
-            problems.push("kafka.dead_letter_topic: must differ from kafka.feedback_topic".into());
-        }
-        if self.partitions < 1 {
-            problems.push(format!(
-                "kafka.partitions: {} must be at least 1",
-                self.partitions
-            ));
-        }
-        if self.replication_factor < 1 {
-            problems.push(format!(
-                "kafka.replication_factor: {} must be at least 1",
-                self.replication_factor
-            ));
-        }
     }
 }
 
