@@ -5,6 +5,9 @@
 //! Addresses come from the same `CAREPULSE__SECTION__KEY` variables the
 //! product reads (`dev/services up` prints them), with the local defaults.
 
+pub mod broker;
+pub mod ingest;
+
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

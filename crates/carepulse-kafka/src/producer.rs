@@ -3,8 +3,17 @@
 //! in one partition. A publish succeeds only when the broker acknowledged;
 //! a full queue or a broker that does not answer in time is an error the
 //! caller turns into "retry later", never into a silent loss.
+//!
+//! After an outage an idempotent producer can be left with sequence numbers
+//! the broker no longer accepts (tansu answers every produce with an unknown
+//! error until the producer gets a new producer id). So when the broker
+//! refuses a message, the producer is replaced by a fresh one (at most once
+//! per [`RESET_INTERVAL`]). Events that failed were answered "retry later"
+//! and carry their event id, so a retry that duplicates one is deduplicated
+//! downstream.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use carepulse_model::FeedbackEvent;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -65,17 +74,23 @@ pub fn partition_key(event: &FeedbackEvent) -> String {
     format!("{}/{}", event.facility, event.department)
 }
 
+/// Shortest time between two producer replacements.
+pub const RESET_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Publishes feedback events to the feedback topic.
 #[derive(Clone)]
 pub struct FeedbackProducer {
-    producer: FutureProducer,
+    config: ClientConfig,
+    current: Arc<RwLock<FutureProducer>>,
+    last_reset: Arc<Mutex<Instant>>,
     topic: String,
 }
 
 impl FeedbackProducer {
     /// An idempotent, `acks=all` producer for `settings.feedback_topic`.
     pub fn new(settings: &KafkaSettings, options: &ProducerOptions) -> Result<Self, KafkaError> {
-        let producer: FutureProducer = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        config
             .set("bootstrap.servers", &settings.brokers)
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -87,12 +102,43 @@ impl FeedbackProducer {
             .set(
                 "queue.buffering.max.messages",
                 options.queue_max_messages.to_string(),
-            )
-            .create()?;
+            );
+        let producer: FutureProducer = config.create()?;
         Ok(FeedbackProducer {
-            producer,
+            config,
+            current: Arc::new(RwLock::new(producer)),
+            last_reset: Arc::new(Mutex::new(Instant::now() - RESET_INTERVAL)),
             topic: settings.feedback_topic.clone(),
         })
+    }
+
+    fn producer(&self) -> FutureProducer {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the producer by a fresh one (new producer id), unless that
+    /// happened less than [`RESET_INTERVAL`] ago.
+    fn reset(&self) {
+        let mut last = self.last_reset.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() < RESET_INTERVAL {
+            return;
+        }
+        *last = Instant::now();
+        match self.config.create::<FutureProducer>() {
+            Ok(fresh) => {
+                let old = std::mem::replace(
+                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
+                    fresh,
+                );
+                tracing::warn!("the broker refused events; replaced the producer with a fresh one");
+                // Dropping a producer waits for its queue; keep that off the runtime.
+                std::thread::spawn(move || drop(old));
+            }
+            Err(e) => tracing::error!(error = %e, "cannot create a fresh producer"),
+        }
     }
 
     /// Publishes one event and waits for the broker's acknowledgement.
@@ -103,7 +149,7 @@ impl FeedbackProducer {
         // Timeout::After(0): never wait for queue space; a full queue is an
         // immediate "retry later".
         match self
-            .producer
+            .producer()
             .send(record, Timeout::After(Duration::ZERO))
             .await
         {
@@ -114,18 +160,21 @@ impl FeedbackProducer {
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
                 Err(PublishError::QueueFull)
             }
-            Err((e, _)) => Err(PublishError::NotAcknowledged(e)),
+            Err((e, _)) => {
+                self.reset();
+                Err(PublishError::NotAcknowledged(e))
+            }
         }
     }
 
     /// Messages waiting for an acknowledgement.
     pub fn queue_depth(&self) -> i32 {
-        self.producer.in_flight_count()
+        self.producer().in_flight_count()
     }
 
     /// Whether the broker answers and knows the feedback topic.
     pub async fn ready(&self, timeout: Duration) -> bool {
-        let producer = self.producer.clone();
+        let producer = self.producer();
         let topic = self.topic.clone();
         tokio::task::spawn_blocking(move || {
             producer
@@ -145,7 +194,7 @@ impl FeedbackProducer {
 
     /// Waits until every queued event is acknowledged or `timeout` passes.
     pub async fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
-        let producer = self.producer.clone();
+        let producer = self.producer();
         tokio::task::spawn_blocking(move || producer.flush(timeout))
             .await
             .unwrap_or(Err(KafkaError::Canceled))

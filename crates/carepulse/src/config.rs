@@ -5,6 +5,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use carepulse_ingest::IngestSettings;
 use carepulse_kafka::KafkaSettings;
 use carepulse_model::{Catalog, Limits, Pseudonymiser};
 use chrono::TimeDelta;
@@ -61,6 +62,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     /// Limits on submitted feedback.
     pub validation: ValidationSettings,
+    /// The ingest service.
+    pub ingest: IngestSettings,
 }
 
 /// `[catalog]`
@@ -164,6 +167,10 @@ pub struct ValidConfig {
     pub limits: Limits,
     /// The pseudonymiser, when a key is configured.
     pub pseudonymiser: Option<Pseudonymiser>,
+    /// Kafka.
+    pub kafka: KafkaSettings,
+    /// The ingest service.
+    pub ingest: IngestSettings,
 }
 
 /// Configuration that cannot be used, with every problem.
@@ -228,6 +235,7 @@ impl Settings {
             },
         };
         self.kafka.check(&mut problems);
+        self.ingest.check(catalog.as_ref(), &mut problems);
         self.clickhouse.check(&mut problems);
         let limits = self.validation.check(&mut problems);
         let pseudonymiser = self.privacy.check(&mut problems);
@@ -236,6 +244,8 @@ impl Settings {
         }
         Ok(ValidConfig {
             catalog: catalog.expect("no problems means the catalog loaded"),
+            kafka: self.kafka,
+            ingest: self.ingest,
             limits,
             pseudonymiser,
         })

@@ -30,6 +30,23 @@ enum Command {
     Validate(commands::validate::Args),
     /// Print the JSON Schema of the submission or of the published event.
     Schema(commands::schema::Args),
+    /// Run the ingest HTTP API (feedback from kiosks, portals, survey gateways).
+    Ingest,
+    /// Create the Kafka topics carepulse uses (safe to run again).
+    Migrate,
+    /// Make or hash API tokens for [[ingest.tokens]].
+    #[command(subcommand)]
+    Token(commands::token::Args),
+}
+
+/// Runs an async subcommand on a multi-threaded runtime.
+fn block_on(
+    job: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(job)
 }
 
 fn main() -> ExitCode {
@@ -39,6 +56,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -46,6 +64,9 @@ fn main() -> ExitCode {
         Command::Catalog => commands::catalog::run(cli.config.as_deref()),
         Command::Validate(args) => commands::validate::run(cli.config.as_deref(), &args),
         Command::Schema(args) => commands::schema::run(&args),
+        Command::Ingest => block_on(commands::ingest::run(cli.config.as_deref())),
+        Command::Migrate => block_on(commands::migrate::run(cli.config.as_deref())),
+        Command::Token(args) => commands::token::run(&args),
     };
     match result {
         Ok(code) => code,

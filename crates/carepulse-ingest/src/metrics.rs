@@ -1,0 +1,62 @@
+//! The ingest service's Prometheus metrics: stable names, documented labels
+//! (docs/metrics.md), and the process-wide recorder.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Requests by `route` (the route template), `method` and `status`.
+pub const REQUESTS: &str = "carepulse_ingest_http_requests_total";
+/// Request duration in seconds by `route`.
+pub const REQUEST_SECONDS: &str = "carepulse_ingest_http_request_duration_seconds";
+/// Events by `outcome` (`accepted`, `rejected`, `unavailable`) and `reason`
+/// (`ok`, `repeat_press`, a validation problem code, `forbidden`,
+/// `rate-limited`, `queue_full`, `not_acknowledged`, ...).
+pub const EVENTS: &str = "carepulse_ingest_events_total";
+/// Time from handing an event to the producer to the broker's
+/// acknowledgement, in seconds.
+pub const PUBLISH_SECONDS: &str = "carepulse_ingest_publish_duration_seconds";
+/// Events waiting for the broker's acknowledgement.
+pub const QUEUE_DEPTH: &str = "carepulse_ingest_producer_queue_depth";
+
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process's Prometheus recorder, installed on first use.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+            .expect("buckets are not empty")
+            .install_recorder()
+            .expect("no other metrics recorder is installed");
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    metrics::describe_counter!(REQUESTS, "HTTP requests by route, method and status");
+    metrics::describe_histogram!(
+        REQUEST_SECONDS,
+        metrics::Unit::Seconds,
+        "HTTP request duration by route"
+    );
+    metrics::describe_counter!(EVENTS, "feedback events by outcome and reason");
+    metrics::describe_histogram!(
+        PUBLISH_SECONDS,
+        metrics::Unit::Seconds,
+        "time until the broker acknowledged an event"
+    );
+    metrics::describe_gauge!(
+        QUEUE_DEPTH,
+        "events waiting for the broker's acknowledgement"
+    );
+}
+
+/// Counts one event outcome.
+pub fn event(outcome: &'static str, reason: &str) {
+    metrics::counter!(EVENTS, "outcome" => outcome, "reason" => reason.to_owned()).increment(1);
+}
