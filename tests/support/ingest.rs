@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use carepulse_ingest::{Ingest, IngestSettings};
-use carepulse_kafka::{ensure_topics, FeedbackProducer, KafkaSettings, ProducerOptions};
+use carepulse_kafka::{ensure_topics, FeedbackProducer, KafkaSettings};
 use carepulse_model::{Catalog, Limits, Pseudonymiser};
 use http_body_util::BodyExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
@@ -79,11 +79,7 @@ pub async fn start(brokers: &str, tweak: impl FnOnce(&mut IngestSettings)) -> Te
     ensure_topics(&kafka).await.expect("topics created");
     let mut settings = local_settings();
     tweak(&mut settings);
-    let options = ProducerOptions {
-        delivery_timeout: settings.publish_timeout(),
-        queue_max_messages: settings.producer_queue_max_messages,
-        ..ProducerOptions::default()
-    };
+    let options = settings.producer_options();
     let producer = FeedbackProducer::new(&kafka, &options).unwrap();
     let ingest = Arc::new(Ingest::new(
         Arc::new(catalog()),

@@ -2,13 +2,13 @@
 //! the catalog, pseudonymise and redact, flag kiosk repeats, publish and wait
 //! for the broker. Handlers in `routes` call these steps.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use carepulse_kafka::{FeedbackProducer, PublishError};
 use carepulse_model::{
-    decode_submission, validate, Catalog, Channel, FeedbackEvent, KioskPress, Limits, ProblemCode,
-    Problems, Pseudonymiser, Submission, Suspicion, ValidationContext,
+    decode_press, decode_submission, validate, Catalog, Channel, FeedbackEvent, Limits,
+    Pseudonymiser, RepeatPresses, Submission, Suspicion, ValidationContext,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -17,7 +17,7 @@ use crate::auth::{Authenticator, Caller};
 use crate::metrics;
 use crate::problem::ApiError;
 use crate::settings::IngestSettings;
-use crate::throttle::{RateLimiter, RepeatPresses};
+use crate::throttle::RateLimiter;
 
 /// Everything the ingest service needs, built once at start.
 pub struct Ingest {
@@ -27,7 +27,7 @@ pub struct Ingest {
     pub(crate) auth: Authenticator,
     token_limits: RateLimiter,
     device_limits: RateLimiter,
-    repeats: RepeatPresses,
+    repeats: Mutex<RepeatPresses>,
     pub(crate) producer: FeedbackProducer,
     pub(crate) settings: IngestSettings,
 }
@@ -60,9 +60,9 @@ impl Ingest {
                 settings.device_rate_per_min / 60.0,
                 settings.device_burst,
             ),
-            repeats: RepeatPresses::new(TimeDelta::seconds(
+            repeats: Mutex::new(RepeatPresses::new(TimeDelta::seconds(
                 settings.kiosk_repeat_interval_secs as i64,
-            )),
+            ))),
             catalog,
             limits,
             pseudonymiser,
@@ -101,16 +101,7 @@ impl Ingest {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<FeedbackEvent, ApiError> {
-        let press: KioskPress = serde_json::from_slice(body).map_err(|e| {
-            let mut problems = Problems::default();
-            let code = if e.is_syntax() || e.is_eof() {
-                ProblemCode::MalformedJson
-            } else {
-                ProblemCode::WrongType
-            };
-            problems.push("", code, e.to_string());
-            ApiError::invalid(problems)
-        })?;
+        let press = decode_press(body).map_err(ApiError::invalid)?;
         caller.check_device(&press.device_id)?;
         if self.catalog.device(&press.device_id).is_some() {
             self.device_limits
@@ -144,7 +135,8 @@ impl Ingest {
         let mut event = valid.into_event(&self.pseudonymiser, now);
         if event.channel == Channel::Kiosk {
             if let Some(device) = &event.source_id {
-                if self.repeats.is_repeat(device, event.occurred_at) {
+                let mut repeats = self.repeats.lock().unwrap_or_else(|e| e.into_inner());
+                if repeats.is_repeat(device, &event.event_id, event.occurred_at) {
                     event.suspect = Some(Suspicion::RepeatPress);
                 }
             }

@@ -1,12 +1,10 @@
-//! Rate limits (token buckets per API token and per kiosk device) and the
-//! kiosk repeat-press detector. Both are keyed by configured or catalogued
-//! ids only, so their memory is bounded by the configuration.
+//! Rate limits: token buckets per API token and per kiosk device, keyed by
+//! configured or catalogued ids only, so their memory is bounded by the
+//! configuration.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
-
-use chrono::{DateTime, FixedOffset, TimeDelta};
 
 /// Token buckets, one per key.
 #[derive(Debug)]
@@ -44,35 +42,6 @@ impl RateLimiter {
     }
 }
 
-/// Remembers each kiosk's last press to spot rapid repeats.
-#[derive(Debug)]
-pub struct RepeatPresses {
-    interval: TimeDelta,
-    last: Mutex<HashMap<String, DateTime<FixedOffset>>>,
-}
-
-impl RepeatPresses {
-    /// Presses closer than `interval` to the previous counted one repeat it.
-    pub fn new(interval: TimeDelta) -> Self {
-        RepeatPresses {
-            interval,
-            last: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Whether a press of `device` at `at` comes within the interval of
-    /// the device's previous press. Every press moves the reference point,
-    /// so a child mashing the button for a minute counts once.
-    pub fn is_repeat(&self, device: &str, at: DateTime<FixedOffset>) -> bool {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let repeat = last
-            .get(device)
-            .is_some_and(|previous| (at - *previous).abs() < self.interval);
-        last.insert(device.to_owned(), at);
-        repeat
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,27 +62,6 @@ mod tests {
         assert_eq!(
             limiter.take("k", 3.0, t0 + Duration::from_millis(500)),
             Err(2)
-        );
-    }
-
-    #[test]
-    fn mashing_counts_once_until_the_device_rests() {
-        let repeats = RepeatPresses::new(TimeDelta::seconds(5));
-        let t0: DateTime<FixedOffset> = "2026-11-21T10:00:00+00:00".parse().unwrap();
-        assert!(!repeats.is_repeat("kiosk-1", t0));
-        for s in 1..40 {
-            assert!(
-                repeats.is_repeat("kiosk-1", t0 + TimeDelta::seconds(s)),
-                "press at +{s}s"
-            );
-        }
-        assert!(
-            !repeats.is_repeat("kiosk-2", t0 + TimeDelta::seconds(1)),
-            "devices are separate"
-        );
-        assert!(
-            !repeats.is_repeat("kiosk-1", t0 + TimeDelta::seconds(45)),
-            "after a 6 s rest"
         );
     }
 }

@@ -1,8 +1,11 @@
 //! Kiosk button presses: the smallest possible payload a button terminal can
 //! send, turned into a full submission from the device's entry in the
-//! catalog (facility, department, journey stage, touchpoint, questionnaire).
+//! catalog (facility, department, journey stage, touchpoint, questionnaire);
+//! and the repeat-press rule that keeps a mashed button from counting.
 
-use chrono::{DateTime, FixedOffset};
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -114,6 +117,62 @@ impl KioskPress {
     }
 }
 
+/// Parses a kiosk press body; problems are reported like
+/// [`crate::decode_submission`]'s.
+pub fn decode_press(body: &[u8]) -> Result<KioskPress, Problems> {
+    serde_json::from_slice(body).map_err(|e| {
+        let mut problems = Problems::default();
+        let code = if e.is_syntax() || e.is_eof() {
+            ProblemCode::MalformedJson
+        } else {
+            ProblemCode::WrongType
+        };
+        problems.push("", code, format!("not a kiosk press: {e}"));
+        problems
+    })
+}
+
+/// How many recent presses per device are remembered to answer a resent
+/// press the way the original was answered.
+const REMEMBERED_PRESSES: usize = 16;
+
+/// Spots rapid repeat presses on one kiosk (the "child pressing 40 times"
+/// problem): a press within the interval of the device's previous press is
+/// a repeat. Every press moves the window, so a minute of mashing counts
+/// once. A resent press (same event id) gets the verdict the original got.
+/// Memory is bounded by the catalog's devices.
+#[derive(Debug, Clone)]
+pub struct RepeatPresses {
+    interval: TimeDelta,
+    recent: HashMap<String, VecDeque<(String, DateTime<FixedOffset>, bool)>>,
+}
+
+impl RepeatPresses {
+    /// Presses closer than `interval` to the device's previous press repeat it.
+    pub fn new(interval: TimeDelta) -> Self {
+        RepeatPresses {
+            interval,
+            recent: HashMap::new(),
+        }
+    }
+
+    /// Whether press `event_id` of `device` at `at` is a repeat.
+    pub fn is_repeat(&mut self, device: &str, event_id: &str, at: DateTime<FixedOffset>) -> bool {
+        let presses = self.recent.entry(device.to_owned()).or_default();
+        if let Some((_, _, verdict)) = presses.iter().find(|(id, _, _)| id == event_id) {
+            return *verdict;
+        }
+        let repeat = presses
+            .back()
+            .is_some_and(|(_, previous, _)| (at - *previous).abs() < self.interval);
+        if presses.len() == REMEMBERED_PRESSES {
+            presses.pop_front();
+        }
+        presses.push_back((event_id.to_owned(), at, repeat));
+        repeat
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +223,43 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.0[0].field, "button");
         assert!(err.0[0].reason.contains("buttons 1 to 4"), "{err}");
+    }
+
+    #[test]
+    fn mashing_counts_once_and_a_resent_press_keeps_its_verdict() {
+        let mut repeats = RepeatPresses::new(TimeDelta::seconds(5));
+        let t0 = now();
+        assert!(!repeats.is_repeat("kiosk-1", "p0", t0));
+        for s in 1..40 {
+            assert!(
+                repeats.is_repeat("kiosk-1", &format!("p{s}"), t0 + TimeDelta::seconds(s)),
+                "press at +{s}s"
+            );
+        }
+        assert!(
+            !repeats.is_repeat("kiosk-1", "p0", t0),
+            "the first press, resent, still counts"
+        );
+        assert!(repeats.is_repeat("kiosk-1", "p39", t0 + TimeDelta::seconds(39)));
+        assert!(
+            !repeats.is_repeat("kiosk-2", "q0", t0 + TimeDelta::seconds(1)),
+            "devices are separate"
+        );
+        assert!(
+            !repeats.is_repeat("kiosk-1", "p99", t0 + TimeDelta::seconds(45)),
+            "after a 6 s rest"
+        );
+    }
+
+    #[test]
+    fn press_bodies_are_decoded_with_problems() {
+        assert!(decode_press(br#"{"device_id":"kiosk-ed-01","button":2}"#).is_ok());
+        let err = decode_press(b"{").unwrap_err();
+        assert_eq!(err.0[0].code, ProblemCode::MalformedJson);
+        let err =
+            decode_press(br#"{"device_id":"kiosk-ed-01","button":2,"colour":1}"#).unwrap_err();
+        assert_eq!(err.0[0].code, ProblemCode::WrongType);
+        assert!(err.0[0].reason.contains("colour"), "{err}");
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub use event::{
     Answer, Answers, Channel, EventAnswer, Experience, FeedbackEvent, RespondentRole, Submission,
     Suspicion, EVENT_VERSION,
 };
-pub use kiosk::KioskPress;
+pub use kiosk::{decode_press, KioskPress, RepeatPresses};
 pub use problem::{Problem, ProblemCode, Problems};
 pub use pseudonym::{KeyError, Pseudonym, Pseudonymiser, RawReference, ReferenceKind};
 pub use redact::{redact_comment, Redacted};

@@ -37,6 +37,9 @@ enum Command {
     /// Make or hash API tokens for [[ingest.tokens]].
     #[command(subcommand)]
     Token(commands::token::Args),
+    /// Generate a hospital's feedback stream from a scenario and send it to a
+    /// file, the ingest API or Kafka.
+    Simulate(Box<commands::simulate::Args>),
 }
 
 /// Runs an async subcommand on a multi-threaded runtime.
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Ingest => block_on(commands::ingest::run(cli.config.as_deref())),
         Command::Migrate => block_on(commands::migrate::run(cli.config.as_deref())),
         Command::Token(args) => commands::token::run(&args),
+        Command::Simulate(args) => block_on(commands::simulate::run(cli.config.as_deref(), *args)),
     };
     match result {
         Ok(code) => code,

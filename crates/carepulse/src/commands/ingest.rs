@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use carepulse_ingest::Ingest;
-use carepulse_kafka::{ensure_topics, FeedbackProducer, ProducerOptions};
+use carepulse_kafka::{ensure_topics, FeedbackProducer};
 
 /// Starts the service with the validated configuration.
 pub async fn run(file: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -21,11 +21,7 @@ pub async fn run(file: Option<&Path>) -> anyhow::Result<ExitCode> {
     for (topic, status) in ensure_topics(&config.kafka).await? {
         tracing::info!(topic, ?status, "kafka topic");
     }
-    let options = ProducerOptions {
-        delivery_timeout: config.ingest.publish_timeout(),
-        queue_max_messages: config.ingest.producer_queue_max_messages,
-        ..ProducerOptions::default()
-    };
+    let options = config.ingest.producer_options();
     let producer = FeedbackProducer::new(&config.kafka, &options)
         .context("cannot create the Kafka producer")?;
     let listen = config.ingest.listen.parse()?;

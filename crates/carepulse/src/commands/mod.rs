@@ -5,6 +5,7 @@ pub mod check_config;
 pub mod ingest;
 pub mod migrate;
 pub mod schema;
+pub mod simulate;
 pub mod token;
 pub mod validate;
 

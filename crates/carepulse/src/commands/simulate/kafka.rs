@@ -1,0 +1,146 @@
+//! The kafka target: the ingest service's steps without HTTP. Each item is
+//! decoded (a press through `KioskPress::into_submission`), validated
+//! against the configured catalog at the wall-clock time, pseudonymised and
+//! redacted with the configured key, flagged when it repeats a kiosk press
+//! within the repeat interval, and published with the feedback producer.
+//! Deliberately bad items cannot go to the feedback topic: they are counted
+//! as skipped.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use carepulse_kafka::{ensure_topics, FeedbackProducer, ProducerOptions};
+use carepulse_model::{
+    decode_press, decode_submission, validate, Catalog, Channel, FeedbackEvent, Limits, Problems,
+    Pseudonymiser, RepeatPresses, Suspicion, ValidationContext,
+};
+use carepulse_simulator::{Endpoint, Item, ItemKind};
+use chrono::{TimeDelta, Utc};
+use tokio::task::JoinSet;
+
+use super::report::{Outcome, Report};
+use crate::config::ValidConfig;
+
+/// Publishes items as the ingest service would.
+pub struct KafkaSink {
+    producer: FeedbackProducer,
+    catalog: Catalog,
+    limits: Limits,
+    pseudonymiser: Pseudonymiser,
+    repeats: RepeatPresses,
+    limit: usize,
+    tasks: JoinSet<(ItemKind, Outcome)>,
+}
+
+impl KafkaSink {
+    /// Creates the topics when missing and connects the producer.
+    pub async fn new(
+        config: ValidConfig,
+        facilities: &[&str],
+        limit: usize,
+    ) -> anyhow::Result<KafkaSink> {
+        let Some(pseudonymiser) = config.pseudonymiser else {
+            bail!("set privacy.key_file (or privacy.key): events are pseudonymised before they are published");
+        };
+        if let Some(unknown) = facilities
+            .iter()
+            .find(|f| config.catalog.facility(f).is_none())
+        {
+            bail!("the configured catalog does not know facility '{unknown}' of the scenario: point catalog.path (CAREPULSE__CATALOG__PATH) at the scenario's catalog");
+        }
+        ensure_topics(&config.kafka).await?;
+        let producer = FeedbackProducer::new(&config.kafka, &ProducerOptions::default())
+            .context("cannot create the Kafka producer")?;
+        Ok(KafkaSink {
+            producer,
+            catalog: config.catalog,
+            limits: config.limits,
+            pseudonymiser,
+            repeats: RepeatPresses::new(TimeDelta::seconds(
+                config.ingest.kiosk_repeat_interval_secs as i64,
+            )),
+            limit: limit.max(1),
+            tasks: JoinSet::new(),
+        })
+    }
+
+    fn prepare(&mut self, item: &Item) -> Result<FeedbackEvent, Problems> {
+        let now = Utc::now();
+        let submission = match item.endpoint {
+            Endpoint::Feedback => decode_submission(item.body.as_bytes())?,
+            Endpoint::KioskPresses => decode_press(item.body.as_bytes())?
+                .into_submission(&self.catalog, now.fixed_offset())?,
+        };
+        let ctx = ValidationContext {
+            catalog: &self.catalog,
+            now,
+            limits: &self.limits,
+        };
+        let mut event = validate(submission, &ctx)?.into_event(&self.pseudonymiser, now);
+        if let (Channel::Kiosk, Some(device)) = (event.channel, &event.source_id) {
+            if self
+                .repeats
+                .is_repeat(device, &event.event_id, event.occurred_at)
+            {
+                event.suspect = Some(Suspicion::RepeatPress);
+            }
+        }
+        Ok(event)
+    }
+
+    /// Publishes one item, or counts why not.
+    pub async fn send(&mut self, item: Item, report: &mut Report) {
+        if item.kind == ItemKind::Bad {
+            report.outcome(item.kind, Outcome::Skipped("bad, kafka target"));
+            return;
+        }
+        let event = match self.prepare(&item) {
+            Ok(event) => event,
+            Err(_) => return report.outcome(item.kind, Outcome::Rejected("invalid".into())),
+        };
+        while self.tasks.len() >= self.limit {
+            if let Some(done) = self.tasks.join_next().await {
+                record(report, done);
+            }
+        }
+        let producer = self.producer.clone();
+        let kind = item.kind;
+        self.tasks.spawn(async move {
+            let flagged = event.suspect.is_some();
+            match producer.publish(&event).await {
+                Ok(_) => (
+                    kind,
+                    Outcome::Accepted {
+                        how: "published".into(),
+                        flagged,
+                    },
+                ),
+                Err(e) => (kind, Outcome::Failed(e.to_string())),
+            }
+        });
+    }
+
+    /// Records finished publishes.
+    pub fn collect(&mut self, report: &mut Report) {
+        while let Some(done) = self.tasks.try_join_next() {
+            record(report, done);
+        }
+    }
+
+    /// Waits for every acknowledgement.
+    pub async fn finish(&mut self, report: &mut Report) {
+        while let Some(done) = self.tasks.join_next().await {
+            record(report, done);
+        }
+        if let Err(e) = self.producer.flush(Duration::from_secs(10)).await {
+            tracing::warn!(error = %e, "producer flush");
+        }
+    }
+}
+
+fn record(report: &mut Report, done: Result<(ItemKind, Outcome), tokio::task::JoinError>) {
+    match done {
+        Ok((kind, outcome)) => report.outcome(kind, outcome),
+        Err(e) => tracing::error!(error = %e, "a publish task failed"),
+    }
+}
