@@ -211,34 +211,17 @@ async fn baseline_single(
     for event in events.iter().take(100) {
         producer.publish(event).await?;
     }
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let cpu = cpu_seconds();
-    let started = tokio::time::Instant::now();
-    let mut tasks = Vec::with_capacity(count);
-    for i in 0..count {
-        let scheduled = started + interval * i as u32;
-        tokio::time::sleep_until(scheduled).await;
+    let (latencies, errors, elapsed) = open_loop(rate, count, |i| {
         let (producer, events) = (producer.clone(), Arc::clone(&events));
-        tasks.push(tokio::spawn(async move {
-            let ok = producer.publish(&events[i]).await.is_ok();
-            (ok, scheduled.elapsed().as_secs_f64() * 1000.0)
-        }));
-    }
-    let mut latencies = Vec::with_capacity(count);
-    let mut errors = 0;
-    for task in tasks {
-        let (ok, ms) = task.await?;
-        if ok {
-            latencies.push(ms);
-        } else {
-            errors += 1;
-        }
-    }
+        async move { producer.publish(&events[i]).await.is_ok() }
+    })
+    .await?;
     report(
         "baseline-single",
         latencies.len(),
         errors,
-        started.elapsed(),
+        elapsed,
         cpu_seconds() - cpu,
         latencies,
     );
@@ -346,20 +329,15 @@ async fn single(url: String, token: String, rate: u64, seconds: u64) -> anyhow::
     let bodies = Arc::new(submissions(count, "single")?);
     let client = reqwest::Client::new();
     let endpoint = Arc::new(format!("{url}/v1/feedback"));
-    let interval = Duration::from_secs_f64(1.0 / rate as f64);
     let cpu = cpu_seconds();
-    let started = tokio::time::Instant::now();
-    let mut tasks = Vec::with_capacity(count);
-    for i in 0..count {
-        let scheduled = started + interval * i as u32;
-        tokio::time::sleep_until(scheduled).await;
+    let (latencies, errors, elapsed) = open_loop(rate, count, |i| {
         let (client, endpoint, token, bodies) = (
             client.clone(),
             Arc::clone(&endpoint),
             token.clone(),
             Arc::clone(&bodies),
         );
-        tasks.push(tokio::spawn(async move {
+        async move {
             let response = client
                 .post(endpoint.as_str())
                 .bearer_auth(&token)
@@ -367,7 +345,42 @@ async fn single(url: String, token: String, rate: u64, seconds: u64) -> anyhow::
                 .body(bodies[i].clone())
                 .send()
                 .await;
-            let ok = matches!(&response, Ok(r) if r.status().as_u16() == 202);
+            matches!(&response, Ok(r) if r.status().as_u16() == 202)
+        }
+    })
+    .await?;
+    report(
+        "single",
+        latencies.len(),
+        errors,
+        elapsed,
+        cpu_seconds() - cpu,
+        latencies,
+    );
+    Ok(())
+}
+
+/// Starts `send(i)` for i in 0..count at `rate` per second whatever the
+/// answers take, and times each from its scheduled start: the latencies in
+/// ms of the successes, the failures, the whole duration.
+async fn open_loop<F, Fut>(
+    rate: u64,
+    count: usize,
+    send: F,
+) -> anyhow::Result<(Vec<f64>, usize, Duration)>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let started = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(count);
+    for i in 0..count {
+        let scheduled = started + interval * i as u32;
+        tokio::time::sleep_until(scheduled).await;
+        let sending = send(i);
+        tasks.push(tokio::spawn(async move {
+            let ok = sending.await;
             (ok, scheduled.elapsed().as_secs_f64() * 1000.0)
         }));
     }
@@ -381,16 +394,7 @@ async fn single(url: String, token: String, rate: u64, seconds: u64) -> anyhow::
             errors += 1;
         }
     }
-    let elapsed = started.elapsed();
-    report(
-        "single",
-        latencies.len(),
-        errors,
-        elapsed,
-        cpu_seconds() - cpu,
-        latencies,
-    );
-    Ok(())
+    Ok((latencies, errors, started.elapsed()))
 }
 
 #[tokio::main]

@@ -12,11 +12,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
+use carepulse_model::FeedbackEvent;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Caller;
 use crate::metrics;
 use crate::problem::ApiError;
 use crate::service::{Accepted, Ingest};
@@ -95,10 +97,16 @@ fn accepted(result: Result<Accepted, ApiError>) -> Response {
     }
 }
 
-async fn submit_one(
-    State(ingest): State<Arc<Ingest>>,
+/// Turns a checked body into the event to publish.
+type Prepare = fn(&Ingest, &Caller, &[u8], DateTime<Utc>) -> Result<FeedbackEvent, ApiError>;
+
+/// One JSON body, one event: authenticate, check the media type and the
+/// rate limit, prepare, publish.
+async fn submit(
+    ingest: Arc<Ingest>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
+    prepare: Prepare,
 ) -> Response {
     let prepared = (|| {
         let caller = ingest.auth.authenticate(&headers)?;
@@ -107,7 +115,7 @@ async fn submit_one(
         }
         let raw = body(raw)?;
         ingest.charge_token(caller, 1)?;
-        ingest.prepare(caller, &raw, Utc::now())
+        prepare(&ingest, caller, &raw, Utc::now())
     })();
     match prepared {
         Ok(event) => accepted(ingest.publish(event).await),
@@ -115,24 +123,20 @@ async fn submit_one(
     }
 }
 
+async fn submit_one(
+    State(ingest): State<Arc<Ingest>>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Response {
+    submit(ingest, headers, raw, Ingest::prepare).await
+}
+
 async fn submit_press(
     State(ingest): State<Arc<Ingest>>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let prepared = (|| {
-        let caller = ingest.auth.authenticate(&headers)?;
-        if media_type(&headers) != "application/json" {
-            return Err(ApiError::unsupported_media_type("application/json"));
-        }
-        let raw = body(raw)?;
-        ingest.charge_token(caller, 1)?;
-        ingest.prepare_press(caller, &raw, Utc::now())
-    })();
-    match prepared {
-        Ok(event) => accepted(ingest.publish(event).await),
-        Err(error) => rejected(error),
-    }
+    submit(ingest, headers, raw, Ingest::prepare_press).await
 }
 
 /// The result for one item of a batch: the status it would have had on its
