@@ -28,6 +28,16 @@ pub enum Experience {
     Customer,
 }
 
+impl Experience {
+    /// The wire name (`patient`, `customer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Experience::Patient => "patient",
+            Experience::Customer => "customer",
+        }
+    }
+}
+
 /// How the feedback was collected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -94,6 +104,18 @@ pub enum RespondentRole {
     Visitor,
     /// Not known (anonymous kiosks): the default.
     Unknown,
+}
+
+impl RespondentRole {
+    /// The wire name (`family_or_carer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RespondentRole::Patient => "patient",
+            RespondentRole::FamilyOrCarer => "family_or_carer",
+            RespondentRole::Visitor => "visitor",
+            RespondentRole::Unknown => "unknown",
+        }
+    }
 }
 
 /// Why an accepted event does not count towards scores. Suspect events are

@@ -46,7 +46,9 @@ impl fmt::Display for AnswerValue {
 }
 
 /// The answer scales carepulse understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Scale {
     /// 0-10 rating; also the NPS "how likely are you to recommend" scale.

@@ -1,0 +1,213 @@
+//! The scoring engine: turns feedback events into per-minute counts per cell
+//! and rolling-window counts per rollup key. Pure and synchronous: no IO, no
+//! async runtime, no clock (time comes from the events and the caller). The
+//! stream processor is a thin loop around it; tests call it directly.
+//!
+//! What it decides, per event ([`Outcome`]):
+//! - **suspect** (a kiosk repeat press): kept for audit, never counted;
+//! - **duplicate**: an event id already counted is counted once only;
+//! - **late**: answered (`received_at`) more than the allowed lateness after
+//!   the touchpoint (`occurred_at`): not counted, for the caller to keep for
+//!   audit. Lateness is measured against `received_at`, which a redelivery
+//!   carries unchanged, so replaying a message always gives the same verdict;
+//! - otherwise **counted**: every answer (overall and items) is added to its
+//!   cell's minute (event time) and to the rolling windows of every rollup.
+//!
+//! ```
+//! use carepulse_engine::{Engine, EngineConfig, Outcome};
+//! let mut engine = Engine::new(EngineConfig::default());
+//! # let event: carepulse_model::FeedbackEvent = serde_json::from_str(r#"{"v":1,"event_id":"e1",
+//! #   "occurred_at":"2026-11-21T09:15:00Z","responded_at":"2026-11-21T09:15:00Z","received_at":"2026-11-21T09:15:02Z",
+//! #   "organisation":"o","facility":"f","department":"ed","journey":"ed-visit","stage":"triage","touchpoint":"t",
+//! #   "experience":"customer","channel":"kiosk","respondent_role":"unknown","questionnaire":"kiosk-smiley",
+//! #   "overall":{"question":"overall","scale":"smiley_4","value":"happy"},"consent_to_contact":false}"#).unwrap();
+//! assert_eq!(engine.record(&event), Outcome::Counted);
+//! assert_eq!(engine.record(&event), Outcome::Duplicate);
+//! let rows = engine.drain_minutes();
+//! assert_eq!(rows[0].counts.responses, 1);
+//! ```
+
+mod cell;
+mod counts;
+mod minutes;
+mod rolling;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use carepulse_model::FeedbackEvent;
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub use cell::{Cell, Interner, Sym, ALL, DIMENSIONS};
+pub use counts::Counts;
+pub use minutes::{MinuteCells, MinuteRow};
+pub use rolling::{RollingScores, Rollup, Snapshot, Window};
+
+/// What the engine did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Counted in its minute and every rolling window.
+    Counted,
+    /// Its event id was counted before.
+    Duplicate,
+    /// Received after the allowed lateness; not counted.
+    Late,
+    /// Marked suspect at ingest (kiosk repeat press); not counted.
+    Suspect,
+    /// An answer is not valid on its scale (a producer bug); not counted.
+    Invalid,
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long after the touchpoint an answer still counts.
+    pub allowed_lateness: TimeDelta,
+    /// Rollups kept in rolling windows.
+    pub rollups: Vec<Rollup>,
+    /// Rolling windows.
+    pub windows: Vec<Window>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        let rollup =
+            |name: &str, dims: &[&str]| Rollup::keeping(name, dims).expect("known dimensions");
+        EngineConfig {
+            allowed_lateness: TimeDelta::days(7),
+            rollups: vec![
+                rollup("facility", &["facility", "organisation"]),
+                rollup(
+                    "facility_experience",
+                    &["facility", "organisation", "experience"],
+                ),
+                rollup("department", &["facility", "organisation", "department"]),
+                rollup(
+                    "department_experience",
+                    &["facility", "organisation", "department", "experience"],
+                ),
+                rollup(
+                    "department_stage",
+                    &["facility", "organisation", "department", "journey", "stage"],
+                ),
+                rollup("journey", &["journey"]),
+                rollup("journey_stage", &["journey", "stage"]),
+                rollup("channel", &["facility", "organisation", "channel"]),
+            ],
+            windows: vec![
+                Window { minutes: 60 },
+                Window { minutes: 24 * 60 },
+                Window {
+                    minutes: 7 * 24 * 60,
+                },
+                Window {
+                    minutes: 28 * 24 * 60,
+                },
+            ],
+        }
+    }
+}
+
+/// Minutes since the Unix epoch.
+pub fn minute_of(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(60)
+}
+
+/// The engine for the events of one Kafka partition.
+#[derive(Debug)]
+pub struct Engine {
+    interner: Interner,
+    lateness: TimeDelta,
+    seen: HashMap<Box<str>, i64>,
+    minutes: MinuteCells,
+    /// Answers counted since they were last folded into the rolling
+    /// windows: rollups are updated once per cell-minute, not per answer.
+    pending: HashMap<(i64, Cell), Counts>,
+    rolling: RollingScores,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(config: EngineConfig) -> Self {
+        let mut interner = Interner::default();
+        let rolling = RollingScores::new(config.rollups, config.windows, &mut interner);
+        Engine {
+            interner,
+            lateness: config.allowed_lateness,
+            seen: HashMap::default(),
+            minutes: MinuteCells::default(),
+            pending: HashMap::default(),
+            rolling,
+        }
+    }
+
+    /// Counts an event, or says why not.
+    pub fn record(&mut self, event: &FeedbackEvent) -> Outcome {
+        if event.suspect.is_some() {
+            return Outcome::Suspect;
+        }
+        if self.seen.contains_key(event.event_id.as_str()) {
+            return Outcome::Duplicate;
+        }
+        let occurred = event.occurred_at.with_timezone(&Utc);
+        if event.received_at - occurred > self.lateness {
+            return Outcome::Late;
+        }
+        let mut responses = Vec::with_capacity(1 + event.items.len());
+        for answer in std::iter::once(&event.overall).chain(&event.items) {
+            match answer.scale.parse(&answer.value) {
+                Ok(r) => responses.push((answer, r)),
+                Err(_) => return Outcome::Invalid,
+            }
+        }
+        let minute = minute_of(occurred);
+        let dims = self.interner.dims(event);
+        for (answer, response) in responses {
+            let cell = self.interner.cell(&dims, answer);
+            self.pending
+                .entry((minute, cell.clone()))
+                .or_default()
+                .record(&response);
+            self.minutes.entry(minute, cell).record(&response);
+        }
+        self.seen.insert(event.event_id.as_str().into(), minute);
+        Outcome::Counted
+    }
+
+    /// Full values of every cell-minute changed since the last call, in no
+    /// particular order.
+    pub fn drain_minutes(&mut self) -> Vec<MinuteRow> {
+        self.minutes.drain_changed()
+    }
+
+    /// Rolling-window counts of every rollup key at `now`, which must not
+    /// be earlier than any counted event's time (the processor passes its
+    /// event-time watermark).
+    pub fn snapshots(&mut self, now: DateTime<Utc>) -> Vec<Snapshot> {
+        let mut pending: Vec<((i64, Cell), Counts)> = self.pending.drain().collect();
+        // Oldest first, so each key's slots grow at the back.
+        pending.sort_unstable_by_key(|((minute, _), _)| *minute);
+        for ((minute, cell), counts) in &pending {
+            self.rolling.add(*minute, cell, counts);
+        }
+        self.rolling.snapshots(minute_of(now))
+    }
+
+    /// Forgets event ids and minutes that can no longer change: touchpoints
+    /// before `received_watermark - allowed lateness`. Any later event for
+    /// them is late by definition, so forgetting them loses nothing.
+    pub fn forget_settled(&mut self, received_watermark: DateTime<Utc>) {
+        let first = minute_of(received_watermark - self.lateness);
+        self.seen.retain(|_, minute| *minute >= first);
+        self.minutes.forget_before(first);
+    }
+
+    /// Event ids remembered for deduplication.
+    pub fn remembered_ids(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Cell-minutes held, rollup keys held.
+    pub fn held(&self) -> (usize, usize) {
+        (self.minutes.len(), self.rolling.keys())
+    }
+}

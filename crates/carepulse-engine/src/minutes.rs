@@ -1,0 +1,69 @@
+//! Per-minute counts per cell: the per-minute trend, written to storage as
+//! full values of every minute that changed since the last flush (so that
+//! writing a minute again replaces it rather than adding to it).
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::cell::Cell;
+use crate::counts::Counts;
+
+/// The counts of one cell in one minute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinuteRow {
+    /// Minutes since the Unix epoch (UTC) of the answer's event time.
+    pub minute: i64,
+    /// The cell.
+    pub cell: Cell,
+    /// Everything counted in that cell and minute so far.
+    pub counts: Counts,
+}
+
+/// Per-minute counts per cell, with the minutes changed since the last
+/// [`MinuteCells::drain_changed`].
+#[derive(Debug, Default)]
+pub struct MinuteCells {
+    counts: HashMap<(i64, Cell), Counts>,
+    changed: HashSet<(i64, Cell)>,
+}
+
+impl MinuteCells {
+    /// The counts of `cell` in `minute`, to add answers to.
+    pub fn entry(&mut self, minute: i64, cell: Cell) -> &mut Counts {
+        let key = (minute, cell);
+        if !self.changed.contains(&key) {
+            self.changed.insert(key.clone());
+        }
+        self.counts.entry(key).or_default()
+    }
+
+    /// Full values of every minute changed since the last call, in no
+    /// particular order.
+    pub fn drain_changed(&mut self) -> Vec<MinuteRow> {
+        self.changed
+            .drain()
+            .filter_map(|key| {
+                let counts = *self.counts.get(&key)?;
+                Some(MinuteRow {
+                    minute: key.0,
+                    cell: key.1,
+                    counts,
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets minutes before `minute` (they can no longer change).
+    pub fn forget_before(&mut self, minute: i64) {
+        self.counts.retain(|(m, _), _| *m >= minute);
+    }
+
+    /// Number of cell-minutes held.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+}
