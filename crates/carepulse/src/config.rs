@@ -169,6 +169,8 @@ pub struct ValidConfig {
     pub pseudonymiser: Option<Pseudonymiser>,
     /// Kafka.
     pub kafka: KafkaSettings,
+    /// ClickHouse.
+    pub clickhouse: ClickHouseSettings,
     /// The ingest service.
     pub ingest: IngestSettings,
 }
@@ -245,6 +247,7 @@ impl Settings {
         Ok(ValidConfig {
             catalog: catalog.expect("no problems means the catalog loaded"),
             kafka: self.kafka,
+            clickhouse: self.clickhouse,
             ingest: self.ingest,
             limits,
             pseudonymiser,
@@ -253,6 +256,16 @@ impl Settings {
 }
 
 impl ClickHouseSettings {
+    /// A client for these settings. ClickHouse 18.16 does not know the
+    /// setting the client's schema validation sends, so validation is off.
+    pub fn client(&self) -> clickhouse::Client {
+        clickhouse::Client::default()
+            .with_url(&self.url)
+            .with_user(&self.user)
+            .with_password(self.password.expose())
+            .with_validation(false)
+    }
+
     fn check(&self, problems: &mut Vec<String>) {
         match url::Url::parse(&self.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}

@@ -32,8 +32,8 @@ enum Command {
     Schema(commands::schema::Args),
     /// Run the ingest HTTP API (feedback from kiosks, portals, survey gateways).
     Ingest,
-    /// Create the Kafka topics carepulse uses (safe to run again).
-    Migrate,
+    /// Create the Kafka topics and the ClickHouse schema (safe to run again).
+    Migrate(commands::migrate::Args),
     /// Make or hash API tokens for [[ingest.tokens]].
     #[command(subcommand)]
     Token(commands::token::Args),
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(cli.config.as_deref(), &args),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Ingest => block_on(commands::ingest::run(cli.config.as_deref())),
-        Command::Migrate => block_on(commands::migrate::run(cli.config.as_deref())),
+        Command::Migrate(args) => block_on(commands::migrate::run(cli.config.as_deref(), &args)),
         Command::Token(args) => commands::token::run(&args),
         Command::Simulate(args) => block_on(commands::simulate::run(cli.config.as_deref(), *args)),
     };

@@ -1,0 +1,28 @@
+//! carepulse's ClickHouse schema as versioned migrations, applied by
+//! `carepulse migrate`. Every statement runs on Debian's ClickHouse 18.16 and
+//! on current ClickHouse (a test runs them on both), so the SQL keeps to
+//! what both understand: plain `String` and number types, `DateTime` in UTC,
+//! `ReplacingMergeTree` with explicit `PARTITION BY` and `ORDER BY`.
+//!
+//! The tables and why they look the way they do:
+//! - `feedback_events`: every counted event, pseudonymised and redacted, with
+//!   its Kafka partition and offset and the event as published (`payload`).
+//!   `ReplacingMergeTree` keyed by facility, department and event id, so an
+//!   event written twice (a redelivery after a crash) is one row after
+//!   merging and under `FINAL`. It is the source of truth the processor
+//!   rebuilds its state from.
+//! - `score_minutes`: per-minute counts per cell (every dimension users drill
+//!   into, the question and its scale), additive over any range and any
+//!   rollup. Written as full values with a growing `version`, so writing a
+//!   minute again replaces it instead of adding to it.
+//! - `score_snapshots`: the latest rolling-window counts per rollup key.
+//! - `late_events` and `rejected_events`: kept for audit, never counted.
+//! - `schema_migrations`: which migrations ran.
+//!
+//! Counts, not scores, are stored: scores (linear mean, top box, NPS, CSAT,
+//! FFT, Wilson intervals) are computed from summed counts, so any range and
+//! rollup gives exact scores (docs/scales.md).
+
+mod migrations;
+
+pub use migrations::{apply, statements, Applied, MigrateError, Migration, MIGRATIONS};
