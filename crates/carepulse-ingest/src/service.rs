@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use carepulse_kafka::{FeedbackProducer, PublishError};
 use carepulse_model::{
-    decode_press, decode_submission, validate, Catalog, Channel, FeedbackEvent, Limits,
-    Pseudonymiser, RepeatPresses, Submission, Suspicion, ValidationContext,
+    decode_press, decode_submission, validate, Catalog, FeedbackEvent, Limits, Pseudonymiser,
+    RepeatPresses, Submission, Suspicion, ValidationContext,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
@@ -133,14 +133,10 @@ impl Ingest {
         };
         let valid = validate(submission, &ctx).map_err(ApiError::invalid)?;
         let mut event = valid.into_event(&self.pseudonymiser, now);
-        if event.channel == Channel::Kiosk {
-            if let Some(device) = &event.source_id {
-                let mut repeats = self.repeats.lock().unwrap_or_else(|e| e.into_inner());
-                if repeats.is_repeat(device, &event.event_id, event.occurred_at) {
-                    event.suspect = Some(Suspicion::RepeatPress);
-                }
-            }
-        }
+        self.repeats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flag(&mut event);
         Ok(event)
     }
 

@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::catalog::Catalog;
-use crate::event::{Answer, Answers, Channel, Submission};
+use crate::event::{Answer, Answers, Channel, FeedbackEvent, Submission, Suspicion};
 use crate::problem::{ProblemCode, Problems};
 use crate::scale::AnswerValue;
 
@@ -171,6 +171,17 @@ impl RepeatPresses {
         presses.push_back((event_id.to_owned(), at, repeat));
         repeat
     }
+
+    /// Marks `event` suspect when it is a kiosk press repeating its
+    /// device's previous press (the ingest service's rule); other events
+    /// pass unchanged.
+    pub fn flag(&mut self, event: &mut FeedbackEvent) {
+        if let (Channel::Kiosk, Some(device)) = (event.channel, &event.source_id) {
+            if self.is_repeat(device, &event.event_id, event.occurred_at) {
+                event.suspect = Some(Suspicion::RepeatPress);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +260,33 @@ mod tests {
             !repeats.is_repeat("kiosk-1", "p99", t0 + TimeDelta::seconds(45)),
             "after a 6 s rest"
         );
+    }
+
+    #[test]
+    fn only_repeated_kiosk_presses_are_flagged() {
+        let event = |id: &str, channel: &str, second: u32| -> FeedbackEvent {
+            serde_json::from_value(serde_json::json!({
+                "v": 1, "event_id": id, "occurred_at": format!("2026-11-21T09:15:{second:02}Z"),
+                "responded_at": "2026-11-21T09:15:00Z", "received_at": "2026-11-21T09:15:00Z",
+                "organisation": "o", "facility": "f", "department": "d", "journey": "j",
+                "stage": "s", "touchpoint": "t", "experience": "customer", "channel": channel,
+                "source_id": "kiosk-1", "respondent_role": "unknown", "questionnaire": "q",
+                "overall": { "question": "overall", "scale": "smiley_4", "value": "happy" },
+                "consent_to_contact": false
+            }))
+            .unwrap()
+        };
+        let mut repeats = RepeatPresses::new(TimeDelta::seconds(5));
+        let mut flagged = Vec::new();
+        for mut e in [
+            event("a", "kiosk", 0),
+            event("b", "kiosk", 2),
+            event("c", "tablet", 3),
+        ] {
+            repeats.flag(&mut e);
+            flagged.push(e.suspect);
+        }
+        assert_eq!(flagged, [None, Some(Suspicion::RepeatPress), None]);
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl ValidSubmission {
             v: EVENT_VERSION,
             event_id: self
                 .event_id
-                .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+                .unwrap_or_else(|| generated_id(received_at)),
             occurred_at: self.occurred_at,
             responded_at: self.responded_at,
             received_at,
@@ -139,6 +139,17 @@ impl ValidSubmission {
     pub fn channel(&self) -> Channel {
         self.channel
     }
+}
+
+/// A UUID v7 whose time is `received_at` (not the clock), for events the
+/// client sent without an id.
+fn generated_id(received_at: DateTime<Utc>) -> String {
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        received_at.timestamp().max(0) as u64,
+        received_at.timestamp_subsec_nanos(),
+    );
+    uuid::Uuid::new_v7(ts).to_string()
 }
 
 /// Whether a client id (event id, source id) is safe to use as a key.

@@ -40,6 +40,8 @@ enum Command {
     /// Generate a hospital's feedback stream from a scenario and send it to a
     /// file, the ingest API or Kafka.
     Simulate(Box<commands::simulate::Args>),
+    /// Scores, key drivers, question quality and journeys of an NDJSON or CSV export.
+    Report(Box<commands::report::Args>),
 }
 
 /// Runs an async subcommand on a multi-threaded runtime.
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => block_on(commands::migrate::run(cli.config.as_deref(), &args)),
         Command::Token(args) => commands::token::run(&args),
         Command::Simulate(args) => block_on(commands::simulate::run(cli.config.as_deref(), *args)),
+        Command::Report(args) => commands::report::run(cli.config.as_deref(), &args),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod check_config;
 pub mod ingest;
 pub mod migrate;
+pub mod report;
 pub mod schema;
 pub mod simulate;
 pub mod token;

@@ -25,27 +25,29 @@ pub struct Args {
     print_events: bool,
 }
 
-/// Splits a file into submissions: a JSON array, NDJSON, or one object.
+/// Splits a file into submissions: one JSON document (an object, or an
+/// array of them), or NDJSON when the first line is a JSON value on its own,
+/// so that one broken line is one problem, not a broken file.
 fn split_items(text: &str) -> Vec<String> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        if let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(trimmed) {
-            return items.iter().map(|v| v.to_string()).collect();
-        }
+    let trimmed = text.trim();
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+        return match value {
+            serde_json::Value::Array(items) => items.iter().map(|v| v.to_string()).collect(),
+            _ => vec![trimmed.to_owned()],
+        };
     }
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let ndjson = lines.len() > 1
-        && lines
-            .iter()
-            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty()).peekable();
+    let ndjson = lines
+        .peek()
+        .is_some_and(|first| serde_json::from_str::<serde_json::Value>(first).is_ok());
     if ndjson {
-        lines.into_iter().map(str::to_owned).collect()
+        lines.map(str::to_owned).collect()
     } else {
         vec![text.to_owned()]
     }
 }
 
-fn read(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn read(path: &Path) -> anyhow::Result<String> {
     if path == Path::new("-") {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
@@ -120,5 +122,6 @@ mod tests {
         assert_eq!(split_items("{\"a\":1}\n{\"b\":2}\n\n").len(), 2);
         assert_eq!(split_items("{\n  \"a\": 1\n}\n").len(), 1);
         assert_eq!(split_items("{broken").len(), 1);
+        assert_eq!(split_items("{\"a\":1}\n{broken\n{\"b\":2}\n").len(), 3, "one broken line is one item");
     }
 }

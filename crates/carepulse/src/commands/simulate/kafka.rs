@@ -11,8 +11,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use carepulse_kafka::{ensure_topics, FeedbackProducer, ProducerOptions};
 use carepulse_model::{
-    decode_press, decode_submission, validate, Catalog, Channel, FeedbackEvent, Limits, Problems,
-    Pseudonymiser, RepeatPresses, Suspicion, ValidationContext,
+    decode_press, decode_submission, validate, Catalog, FeedbackEvent, Limits, Problems,
+    Pseudonymiser, RepeatPresses, ValidationContext,
 };
 use carepulse_simulator::{Endpoint, Item, ItemKind};
 use chrono::{TimeDelta, Utc};
@@ -77,14 +77,7 @@ impl KafkaSink {
             limits: &self.limits,
         };
         let mut event = validate(submission, &ctx)?.into_event(&self.pseudonymiser, now);
-        if let (Channel::Kiosk, Some(device)) = (event.channel, &event.source_id) {
-            if self
-                .repeats
-                .is_repeat(device, &event.event_id, event.occurred_at)
-            {
-                event.suspect = Some(Suspicion::RepeatPress);
-            }
-        }
+        self.repeats.flag(&mut event);
         Ok(event)
     }
 
