@@ -122,6 +122,10 @@ mod tests {
         assert_eq!(split_items("{\"a\":1}\n{\"b\":2}\n\n").len(), 2);
         assert_eq!(split_items("{\n  \"a\": 1\n}\n").len(), 1);
         assert_eq!(split_items("{broken").len(), 1);
-        assert_eq!(split_items("{\"a\":1}\n{broken\n{\"b\":2}\n").len(), 3, "one broken line is one item");
+        assert_eq!(
+            split_items("{\"a\":1}\n{broken\n{\"b\":2}\n").len(),
+            3,
+            "one broken line is one item"
+        );
     }
 }
