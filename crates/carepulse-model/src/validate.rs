@@ -94,9 +94,7 @@ impl ValidSubmission {
             |kind, raw: Option<RawReference>| raw.map(|r| pseudonymiser.pseudonymise(kind, &r));
         FeedbackEvent {
             v: EVENT_VERSION,
-            event_id: self
-                .event_id
-                .unwrap_or_else(|| generated_id(received_at)),
+            event_id: self.event_id.unwrap_or_else(|| generated_id(received_at)),
             occurred_at: self.occurred_at,
             responded_at: self.responded_at,
             received_at,
