@@ -119,9 +119,6 @@ pub struct Engine {
     lateness: TimeDelta,
     seen: HashMap<Box<str>, i64>,
     minutes: MinuteCells,
-    /// Answers counted since they were last folded into the rolling
-    /// windows: rollups are updated once per cell-minute, not per answer.
-    pending: HashMap<(i64, Cell), Counts>,
     rolling: RollingScores,
 }
 
@@ -135,7 +132,6 @@ impl Engine {
             lateness: config.allowed_lateness,
             seen: HashMap::default(),
             minutes: MinuteCells::default(),
-            pending: HashMap::default(),
             rolling,
         }
     }
@@ -163,11 +159,10 @@ impl Engine {
         let dims = self.interner.dims(event);
         for (answer, response) in responses {
             let cell = self.interner.cell(&dims, answer);
-            self.pending
-                .entry((minute, cell.clone()))
-                .or_default()
-                .record(&response);
-            self.minutes.entry(minute, cell).record(&response);
+            let mut one = Counts::default();
+            one.record(&response);
+            self.rolling.add(minute, &cell, &one);
+            self.minutes.entry(minute, cell).add(&one);
         }
         self.seen.insert(event.event_id.as_str().into(), minute);
         Outcome::Counted
@@ -182,13 +177,7 @@ impl Engine {
     /// Rolling-window counts of every rollup key at `now`, which must not
     /// be earlier than any counted event's time (the processor passes its
     /// event-time watermark).
-    pub fn snapshots(&mut self, now: DateTime<Utc>) -> Vec<Snapshot> {
-        let mut pending: Vec<((i64, Cell), Counts)> = self.pending.drain().collect();
-        // Oldest first, so each key's slots grow at the back.
-        pending.sort_unstable_by_key(|((minute, _), _)| *minute);
-        for ((minute, cell), counts) in &pending {
-            self.rolling.add(*minute, cell, counts);
-        }
+    pub fn snapshots(&self, now: DateTime<Utc>) -> Vec<Snapshot> {
         self.rolling.snapshots(minute_of(now))
     }
 

@@ -1,14 +1,14 @@
 //! Rolling windows per rollup key: each rollup keeps some dimensions and
-//! replaces the others by `*`; each key keeps sparse per-minute slots for
-//! the last hour and per-hour slots for the longest window, so a key costs
-//! memory only for the minutes and hours it had answers in.
+//! replaces the others by `*`. Each key has two fixed rings indexed by time:
+//! 60 minute slots and as many hour slots as the longest window, so adding
+//! an answer is a few array writes, and a key costs the same memory however
+//! busy it is (about 41 KiB with a 28-day window). The rollup keys of a cell
+//! are worked out once per cell, not per answer.
 //!
-//! Window semantics, for `now` in minutes: a window of up to 60 minutes
-//! covers the minutes `(now - N, now]`; a longer window (a whole number of
-//! hours) covers whole clock hours: the hour of `now` and the `N/60 - 1`
-//! hours before it.
-
-use std::collections::VecDeque;
+//! Window semantics, for `now` in minutes (not earlier than any counted
+//! answer): a window of up to 60 minutes covers the minutes
+//! `(now - N, now]`; a longer window (a whole number of hours) covers whole
+//! clock hours: the hour of `now` and the `N/60 - 1` hours before it.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -45,35 +45,48 @@ pub struct Window {
     pub minutes: i64,
 }
 
-#[derive(Debug, Default)]
+/// A ring of time slots: slot `t % len` holds time `t` or an older one.
+#[derive(Debug)]
+struct Ring {
+    slots: Vec<(i64, Counts)>,
+}
+
+impl Ring {
+    fn new(len: usize) -> Self {
+        Ring {
+            slots: vec![(i64::MIN, Counts::default()); len],
+        }
+    }
+
+    /// Adds at time `t`; a slot holding an older time is reused (that time
+    /// is out of every window now), an addition older than the slot's time
+    /// is dropped (it is out of every window already).
+    fn add(&mut self, t: i64, counts: &Counts) {
+        let len = self.slots.len() as i64;
+        let slot = &mut self.slots[t.rem_euclid(len) as usize];
+        if slot.0 == t {
+            slot.1.add(counts);
+        } else if t > slot.0 {
+            *slot = (t, *counts);
+        }
+    }
+
+    /// Sum over the times `first..=last`.
+    fn sum(&self, first: i64, last: i64) -> Counts {
+        let mut sum = Counts::default();
+        for (t, c) in &self.slots {
+            if *t >= first && *t <= last {
+                sum.add(c);
+            }
+        }
+        sum
+    }
+}
+
+#[derive(Debug)]
 struct Series {
-    minutes: VecDeque<(i64, Counts)>,
-    hours: VecDeque<(i64, Counts)>,
-}
-
-/// Adds `counts` at `at` to slots that keep at most `span` consecutive
-/// slot times before the newest; older slots are dropped, and an addition
-/// older than that is ignored (no window can reach it any more).
-fn add_slot(slots: &mut VecDeque<(i64, Counts)>, at: i64, counts: &Counts, span: i64) {
-    let newest = slots.back().map_or(at, |(t, _)| (*t).max(at));
-    if at <= newest - span {
-        return;
-    }
-    match slots.binary_search_by_key(&at, |(t, _)| *t) {
-        Ok(i) => slots[i].1.add(counts),
-        Err(i) => slots.insert(i, (at, *counts)),
-    }
-    while slots.front().is_some_and(|(t, _)| *t <= newest - span) {
-        slots.pop_front();
-    }
-}
-
-fn sum_since(slots: &VecDeque<(i64, Counts)>, first: i64, last: i64) -> Counts {
-    let mut sum = Counts::default();
-    for (_, c) in slots.iter().filter(|(t, _)| *t >= first && *t <= last) {
-        sum.add(c);
-    }
-    sum
+    minutes: Ring,
+    hours: Ring,
 }
 
 /// The counts of one rollup key over one window.
@@ -94,77 +107,96 @@ pub struct Snapshot {
 pub struct RollingScores {
     rollups: Vec<Rollup>,
     windows: Vec<Window>,
-    series: HashMap<(usize, Cell), Series>,
     star: Sym,
+    hours_kept: usize,
+    keys: Vec<(usize, Cell)>,
+    index: HashMap<(usize, Cell), usize>,
+    by_cell: HashMap<Cell, Vec<usize>>,
+    series: Vec<Series>,
 }
 
 impl RollingScores {
     /// Keeps `windows` for every key of every rollup.
     pub fn new(rollups: Vec<Rollup>, windows: Vec<Window>, interner: &mut Interner) -> Self {
-        RollingScores {
-            rollups,
-            windows,
-            series: HashMap::default(),
-            star: interner.intern(ALL),
-        }
-    }
-
-    fn longest_hours(&self) -> i64 {
-        self.windows
+        let hours_kept = windows
             .iter()
             .map(|w| (w.minutes + 59) / 60)
             .max()
             .unwrap_or(1)
+            .max(1) as usize;
+        RollingScores {
+            rollups,
+            windows,
+            star: interner.intern(ALL),
+            hours_kept,
+            keys: Vec::new(),
+            index: HashMap::default(),
+            by_cell: HashMap::default(),
+            series: Vec::new(),
+        }
+    }
+
+    /// The rollup keys of `cell`, created on first sight.
+    fn key_ids(&mut self, cell: &Cell) -> &[usize] {
+        if !self.by_cell.contains_key(cell) {
+            let mut ids = Vec::with_capacity(self.rollups.len());
+            for (r, rollup) in self.rollups.iter().enumerate() {
+                let mut key = cell.clone();
+                for (d, keep) in rollup.keep.iter().enumerate() {
+                    if !keep {
+                        key.dims[d] = self.star.clone();
+                    }
+                }
+                let next = self.keys.len();
+                let id = *self.index.entry((r, key.clone())).or_insert(next);
+                if id == next {
+                    self.keys.push((r, key));
+                    self.series.push(Series {
+                        minutes: Ring::new(60),
+                        hours: Ring::new(self.hours_kept),
+                    });
+                }
+                ids.push(id);
+            }
+            self.by_cell.insert(cell.clone(), ids);
+        }
+        &self.by_cell[cell]
     }
 
     /// Adds counts of `cell` at `minute` to every rollup key it belongs to.
     pub fn add(&mut self, minute: i64, cell: &Cell, counts: &Counts) {
-        let hours = self.longest_hours();
-        for (i, rollup) in self.rollups.iter().enumerate() {
-            let mut key = cell.clone();
-            for (d, keep) in rollup.keep.iter().enumerate() {
-                if !keep {
-                    key.dims[d] = self.star.clone();
-                }
-            }
-            let series = self.series.entry((i, key)).or_default();
-            add_slot(&mut series.minutes, minute, counts, 60);
-            add_slot(&mut series.hours, minute.div_euclid(60), counts, hours);
+        let ids = self.key_ids(cell).to_vec();
+        for id in ids {
+            let series = &mut self.series[id];
+            series.minutes.add(minute, counts);
+            series.hours.add(minute.div_euclid(60), counts);
         }
     }
 
-    /// Every key's counts over every window at `now` (minutes), in rollup
-    /// and key order; drops slots too old for any window and keys left
-    /// empty.
-    pub fn snapshots(&mut self, now: i64) -> Vec<Snapshot> {
+    /// The non-empty counts of every key over every window at `now`
+    /// (minutes), in rollup and key order.
+    pub fn snapshots(&self, now: i64) -> Vec<Snapshot> {
         let hour = now.div_euclid(60);
-        let oldest_hour = hour - self.longest_hours() + 1;
-        self.series.retain(|_, s| {
-            while s.minutes.front().is_some_and(|(t, _)| *t <= now - 60) {
-                s.minutes.pop_front();
-            }
-            while s.hours.front().is_some_and(|(t, _)| *t < oldest_hour) {
-                s.hours.pop_front();
-            }
-            !s.hours.is_empty()
-        });
-        let mut keys: Vec<&(usize, Cell)> = self.series.keys().collect();
-        keys.sort();
-        let mut out = Vec::with_capacity(keys.len() * self.windows.len());
-        for key in keys {
-            let series = &self.series[key];
+        let mut order: Vec<usize> = (0..self.keys.len()).collect();
+        order.sort_by(|a, b| self.keys[*a].cmp(&self.keys[*b]));
+        let mut out = Vec::new();
+        for id in order {
+            let (rollup, key) = &self.keys[id];
+            let series = &self.series[id];
             for window in &self.windows {
                 let counts = if window.minutes <= 60 {
-                    sum_since(&series.minutes, now - window.minutes + 1, now)
+                    series.minutes.sum(now - window.minutes + 1, now)
                 } else {
-                    sum_since(&series.hours, hour - window.minutes / 60 + 1, hour)
+                    series.hours.sum(hour - window.minutes / 60 + 1, hour)
                 };
-                out.push(Snapshot {
-                    rollup: self.rollups[key.0].name.clone(),
-                    key: key.1.clone(),
-                    window: window.minutes,
-                    counts,
-                });
+                if !counts.is_empty() {
+                    out.push(Snapshot {
+                        rollup: self.rollups[*rollup].name.clone(),
+                        key: key.clone(),
+                        window: window.minutes,
+                        counts,
+                    });
+                }
             }
         }
         out
@@ -172,6 +204,6 @@ impl RollingScores {
 
     /// Number of rollup keys held.
     pub fn keys(&self) -> usize {
-        self.series.len()
+        self.keys.len()
     }
 }
