@@ -5,7 +5,7 @@
 //! of hourly slots stay small. Converting to a `Tally` gives every standard
 //! score.
 
-use carepulse_model::{NpsCategory, Polarity, Response, Tally};
+use carepulse_model::{Response, Tally};
 use serde::{Deserialize, Serialize};
 
 /// Additive counters of answers; see [`Tally`] for their meaning.
@@ -38,25 +38,20 @@ pub struct Counts {
 impl Counts {
     /// Counts one answer.
     pub fn record(&mut self, r: &Response) {
-        self.responses += 1;
-        if let Some(linear) = r.linear() {
-            self.valid += 1;
-            self.linear_sum += linear;
-        }
-        self.top_box += u32::from(r.is_top_box());
-        self.bottom_box += u32::from(r.is_bottom_box());
-        match r.polarity() {
-            Polarity::Positive => self.positive += 1,
-            Polarity::Negative => self.negative += 1,
-            Polarity::DontKnow => self.dont_know += 1,
-            Polarity::Neutral => {}
-        }
-        match r.nps_category() {
-            Some(NpsCategory::Promoter) => self.promoters += 1,
-            Some(NpsCategory::Passive) => self.passives += 1,
-            Some(NpsCategory::Detractor) => self.detractors += 1,
-            None => {}
-        }
+        let one = Tally::one(r);
+        self.add(&Counts {
+            linear_sum: one.linear_sum,
+            responses: 1,
+            valid: one.valid as u32,
+            top_box: one.top_box as u32,
+            bottom_box: one.bottom_box as u32,
+            positive: one.positive as u32,
+            negative: one.negative as u32,
+            dont_know: one.dont_know as u32,
+            promoters: one.promoters as u32,
+            passives: one.passives as u32,
+            detractors: one.detractors as u32,
+        });
     }
 
     /// Adds `other`.

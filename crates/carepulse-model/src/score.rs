@@ -41,27 +41,29 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// The tally of a single answer.
+    pub fn one(response: &Response) -> Tally {
+        let linear = response.linear();
+        let polarity = response.polarity();
+        let nps = response.nps_category();
+        Tally {
+            responses: 1,
+            valid: u64::from(linear.is_some()),
+            linear_sum: linear.unwrap_or(0.0),
+            top_box: u64::from(response.is_top_box()),
+            bottom_box: u64::from(response.is_bottom_box()),
+            positive: u64::from(polarity == Polarity::Positive),
+            negative: u64::from(polarity == Polarity::Negative),
+            dont_know: u64::from(polarity == Polarity::DontKnow),
+            promoters: u64::from(nps == Some(NpsCategory::Promoter)),
+            passives: u64::from(nps == Some(NpsCategory::Passive)),
+            detractors: u64::from(nps == Some(NpsCategory::Detractor)),
+        }
+    }
+
     /// Counts one answer.
     pub fn record(&mut self, response: &Response) {
-        self.responses += 1;
-        if let Some(linear) = response.linear() {
-            self.valid += 1;
-            self.linear_sum += linear;
-        }
-        self.top_box += u64::from(response.is_top_box());
-        self.bottom_box += u64::from(response.is_bottom_box());
-        match response.polarity() {
-            Polarity::Positive => self.positive += 1,
-            Polarity::Negative => self.negative += 1,
-            Polarity::DontKnow => self.dont_know += 1,
-            Polarity::Neutral => {}
-        }
-        match response.nps_category() {
-            Some(NpsCategory::Promoter) => self.promoters += 1,
-            Some(NpsCategory::Passive) => self.passives += 1,
-            Some(NpsCategory::Detractor) => self.detractors += 1,
-            None => {}
-        }
+        self.merge(&Tally::one(response));
     }
 
     /// Adds another tally (a later minute, another department, ...).
