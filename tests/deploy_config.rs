@@ -1,7 +1,8 @@
 //! The deployment files are valid for the tools that read them: the compose
-//! file for docker-compose, the Prometheus configuration for promtool, the
-//! Alertmanager configuration for amtool. The tools come from Debian
-//! packages that `dev/test` and `dev/services` install.
+//! file for docker-compose, the Prometheus configuration and alert rules for
+//! promtool (the rules also pass their unit tests), the Alertmanager
+//! configuration for amtool. The tools come from Debian packages that
+//! `dev/test` and `dev/services` install.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -53,5 +54,23 @@ fn alertmanager_configuration_is_valid() {
         "amtool",
         &["check-config", "deploy/alertmanager/alertmanager.yml"],
         "prometheus-alertmanager",
+    );
+}
+
+#[test]
+fn prometheus_alert_rules_are_valid() {
+    check(
+        "promtool",
+        &["check", "rules", "deploy/prometheus/rules/pipeline.yml"],
+        "prometheus",
+    );
+}
+
+#[test]
+fn prometheus_alert_rules_pass_their_unit_tests() {
+    check(
+        "promtool",
+        &["test", "rules", "deploy/prometheus/tests/pipeline.test.yml"],
+        "prometheus",
     );
 }
