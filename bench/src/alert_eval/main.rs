@@ -80,7 +80,7 @@ fn configurations(grid: bool) -> Vec<(String, Settings)> {
     if !grid {
         return all;
     }
-    for (guard, target) in [(0.0, 0.05), (1.0, 0.05), (1.0, 0.1), (0.5, 0.02)] {
+    for (guard, target) in [(0.5, 0.05), (0.5, 0.1), (0.0, 0.02), (1.0, 0.02)] {
         let drop = DropConfig {
             baseline_guard: guard,
             false_alerts_per_30_days: target,
@@ -123,13 +123,11 @@ fn configurations(grid: bool) -> Vec<(String, Settings)> {
         };
         all.push(with(&format!("recovery ratio {ratio}"), drop, v()));
     }
-    for alpha in [1e-4, 1e-5] {
-        let volume = VolumeConfig {
-            alpha: Some(alpha),
-            ..v()
-        };
-        all.push(with(&format!("volume, fixed α = {alpha}"), d(), volume));
-    }
+    let volume = VolumeConfig {
+        alpha: Some(1e-4),
+        ..v()
+    };
+    all.push(with("volume, fixed α = 0.0001", d(), volume));
     all.push(zoned("hours of the week in UTC", d(), v(), "UTC"));
     all
 }
@@ -189,6 +187,7 @@ enum Outcome {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let began = std::time::Instant::now();
     let configs = configurations(cli.grid);
     let setup = Setup {
         settings: configs.iter().map(|(_, s)| s.clone()).collect(),
@@ -313,5 +312,6 @@ fn main() -> anyhow::Result<()> {
     }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     print!("{}", report.render(&command, threads));
+    println!("Finished in {:.0} s.", began.elapsed().as_secs_f64());
     Ok(())
 }

@@ -227,7 +227,8 @@ impl<'a> Report<'a> {
                 parts.next().unwrap_or(""),
             );
             let stage = key.rsplit('/').next().unwrap_or(key);
-            let _ = write!(header, " {level} {stage} {size} |");
+            let site = key.split(':').next().unwrap_or("").replace('-', " ");
+            let _ = write!(header, " {level} {stage} {size} ({site}) |");
         }
         header.push_str(" silences | re-fired | resolved after the end, median |");
         let _ = writeln!(out, "{header}");

@@ -149,7 +149,7 @@ impl Default for DropConfig {
             scores: vec![Score::TopBox],
             method: Method::Cusum,
             design_drop: 10.0,
-            false_alerts_per_30_days: 0.05,
+            false_alerts_per_30_days: 0.02,
             h: None,
             baseline_guard: 0.5,
             lambda: 0.02,

@@ -138,13 +138,16 @@ pub(crate) mod tests {
         11.62, 11.31, 10.52,
     ];
 
-    /// C+_i as tabulated in Table 9.2 (two decimals).
+    /// C+_i as tabulated in Table 9.2 (two decimals; cross-checked against
+    /// a published reproduction of the table).
     const UPPER: [f64; 30] = [
         0.0, 0.0, 0.0, 1.16, 2.82, 2.50, 0.04, 1.00, 0.0, 0.0, 0.0, 0.97, 0.98, 0.0, 0.0, 0.0,
         0.12, 0.0, 0.0, 0.34, 0.74, 0.0, 1.79, 2.79, 2.89, 3.47, 3.35, 4.47, 5.28, 5.30,
     ];
 
-    /// C-_i as tabulated in Table 9.2 (two decimals).
+    /// C-_i with K = 0.5 (two decimals). Table 9.2 has this column too;
+    /// these values were worked here by hand with the recursion above, not
+    /// copied from the book.
     const LOWER: [f64; 30] = [
         0.05, 1.56, 1.77, 0.0, 0.0, 0.0, 1.46, 0.0, 0.30, 0.0, 0.47, 0.0, 0.0, 0.10, 0.0, 0.13,
         0.0, 0.0, 0.98, 0.0, 0.0, 0.17, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,

@@ -94,7 +94,7 @@ struct Firing {
 }
 
 /// Drop detection state for one key and share: the chart, the answers of
-/// the current excursion, the baseline's expected shares (1.4 KiB, rebuilt
+/// the current excursion, the baseline's expected shares (1.3 KiB, rebuilt
 /// when the baseline moves, at most once an hour) and the alert while one
 /// fires.
 #[derive(Debug, Clone)]

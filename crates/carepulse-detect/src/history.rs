@@ -4,9 +4,9 @@
 //! Buckets hold running totals (wrapping `u32` arithmetic), so the sum of
 //! any window is one subtraction however long the window is; a window's
 //! true sum must stay below 2^32 answers, which any hospital does. Memory is
-//! 16 bytes an hour: 42 days of history are 16 KiB per key. Hours can be
-//! left out of sums (the time an alert was firing), so an incident does not
-//! become the baseline the next one is compared with.
+//! 16 bytes an hour: the default 49 days are 18.4 KiB per key. Hours can be
+//! left out of sums (a silence or collapse), so an outage does not become
+//! the usual volume the next hours are compared with.
 
 use std::collections::VecDeque;
 

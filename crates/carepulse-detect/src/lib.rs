@@ -5,15 +5,24 @@
 //! the answers that became visible for that key since its last tick
 //! (arrival time, not visit time: a late SMS answer counts when it
 //! arrives). Detectors keep each key's last weeks in hourly buckets (bounded
-//! memory, about 18 KiB per key with the defaults) and return the
+//! memory, about 21 KiB per key with the defaults) and return the
 //! [`Alert`]s that fire or resolve:
 //!
-//! - score drops ([`drop`](crate::Score)): a tabular CUSUM (or EWMA) on
-//!   the answers against a trailing baseline, confirmed by a two-proportion
-//!   z-test of the recent window, with a minimum n, a minimum effect,
-//!   hysteresis (a recovery CUSUM) and a cool-down;
-//! - silence and volume collapse: fewer answers than the key's usual hours
-//!   of the week explain (Poisson).
+//! - score drops of a [`Score`] (top box, positive share): a tabular CUSUM
+//!   ([`TabularCusum`], or an [`Ewma`]) on the answers against a trailing
+//!   baseline adjusted to the hour of the week, its decision interval set
+//!   per key from the key's volume and a design rate of false alerts,
+//!   confirmed by a two-proportion z-test ([`TwoProportions`]) of the
+//!   recent window, with a minimum n, a minimum effect, hysteresis (a
+//!   recovery CUSUM) and a cool-down;
+//! - silence and volume collapse: fewer answers than the key's usual local
+//!   hours of the week explain (Poisson, [`poisson_cdf`]);
+//! - [`postable_alert`]: an [`Alert`] as Alertmanager's API v2 wants it.
+//!
+//! Modules: `key` (keys and patterns), `config` and `settings` (rules per
+//! key pattern), `history` (hourly buckets), `baseline`, `drop`, `volume`,
+//! `detector`, `alert`, `alertmanager`, and the statistics: `cusum`, `ewma`,
+//! `proportion`.
 //!
 //! ```
 //! use carepulse_detect::{AlertKind, AlertState, DetectConfig, Detectors, Key};
