@@ -15,7 +15,14 @@
 //!   into, the question and its scale), additive over any range and any
 //!   rollup. Written as full values with a growing `version`, so writing a
 //!   minute again replaces it instead of adding to it.
-//! - `score_snapshots`: the latest rolling-window counts per rollup key.
+//! - `score_snapshots`: the latest rolling-window counts per rollup key and
+//!   Kafka partition. A rollup key that spans departments (a journey stage,
+//!   a facility) is counted by every partition holding one of them, so
+//!   readers sum the partitions' rows; each row carries the time `at` it was
+//!   computed at, and a row with `at` older than its window is empty by
+//!   definition (readers skip it).
+//! - `alert_events`: the history of score-drop and silence alerts, one row
+//!   per state change (firing, resolved), with the alert record as JSON.
 //! - `late_events` and `rejected_events`: kept for audit, never counted.
 //! - `schema_migrations`: which migrations ran.
 //!
@@ -24,5 +31,6 @@
 //! rollup gives exact scores (docs/scales.md).
 
 mod migrations;
+pub mod rows;
 
 pub use migrations::{apply, statements, Applied, MigrateError, Migration, MIGRATIONS};

@@ -78,6 +78,37 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         PARTITION BY toYYYYMM(seen_at) \
         ORDER BY (kafka_partition, kafka_offset)",
     ],
+},
+Migration {
+    version: 2,
+    name: "rolling snapshots per Kafka partition, alert history",
+    statements: &[
+        // Version 1 kept one snapshot row per rollup key; a rollup key that
+        // spans departments (a journey stage, a facility) is counted by
+        // several partitions, each of which writes its own share.
+        "DROP TABLE IF EXISTS {db}.score_snapshots",
+        concat!(
+            "CREATE TABLE IF NOT EXISTS {db}.score_snapshots (rollup String, window_minutes UInt32, ",
+            dims!(),
+            ", question String, scale String, kafka_partition UInt16, at DateTime, ",
+            counts!(),
+            ", version UInt64) ENGINE = ReplacingMergeTree(version) \
+             ORDER BY (rollup, facility, department, journey, stage, organisation, experience, channel, \
+                       respondent_role, questionnaire, question, scale, window_minutes, kafka_partition)"
+        ),
+        "CREATE TABLE IF NOT EXISTS {db}.alert_events (\
+            alert_id String, state String, kind String, severity String, alert_key String, \
+            facility String, department String, stage String, experience String, measure String, \
+            current_value Float64, current_low Nullable(Float64), current_high Nullable(Float64), \
+            current_n UInt64, current_from DateTime, current_to DateTime, \
+            baseline_value Float64, baseline_low Nullable(Float64), baseline_high Nullable(Float64), \
+            baseline_n UInt64, baseline_from DateTime, baseline_to DateTime, \
+            since DateTime, fired_at DateTime, updated_at DateTime, resolved_at Nullable(DateTime), \
+            summary String, evidence String, link String, record String\
+        ) ENGINE = ReplacingMergeTree() \
+        PARTITION BY toYYYYMM(fired_at) \
+        ORDER BY (alert_id, state, updated_at)",
+    ],
 }];
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (\

@@ -1,0 +1,353 @@
+//! The rows carepulse writes, one struct per table, and how engine results
+//! and events become rows. Field order and names follow the migrations;
+//! `DateTime` columns are seconds since the Unix epoch (UTC).
+
+use carepulse_engine::{Cell, Counts, MinuteRow, Snapshot};
+use carepulse_model::FeedbackEvent;
+use chrono::{DateTime, TimeZone};
+use clickhouse::Row;
+use serde::{Deserialize, Serialize};
+
+/// Seconds since the epoch as ClickHouse `DateTime` (clamped to its range).
+pub fn seconds<Tz: TimeZone>(t: &DateTime<Tz>) -> u32 {
+    t.timestamp().clamp(0, i64::from(u32::MAX)) as u32
+}
+
+/// A row of `feedback_events`: a counted event.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct EventRow {
+    /// Event id.
+    pub event_id: String,
+    /// Kafka partition it was read from.
+    pub kafka_partition: u16,
+    /// Kafka offset it was read from.
+    pub kafka_offset: u64,
+    /// When the touchpoint happened.
+    pub occurred_at: u32,
+    /// When the answer was given.
+    pub responded_at: u32,
+    /// When ingest accepted it.
+    pub received_at: u32,
+    /// Facility id.
+    pub facility: String,
+    /// Organisation id.
+    pub organisation: String,
+    /// Department id.
+    pub department: String,
+    /// Journey id.
+    pub journey: String,
+    /// Stage id.
+    pub stage: String,
+    /// Touchpoint id.
+    pub touchpoint: String,
+    /// `patient` or `customer`.
+    pub experience: String,
+    /// Collection channel.
+    pub channel: String,
+    /// Who answered.
+    pub respondent_role: String,
+    /// Questionnaire id.
+    pub questionnaire: String,
+    /// Device or integration id ('' when absent).
+    pub source_id: String,
+    /// Pseudonymised respondent ('' when absent).
+    pub subject: String,
+    /// Pseudonymised journey instance ('' when absent).
+    pub journey_instance: String,
+    /// Scale of the overall question.
+    pub overall_scale: String,
+    /// Overall answer on 0-100 (none for "don't know").
+    pub overall_linear: Option<f64>,
+    /// 1 when the event has a comment.
+    pub has_comment: u8,
+    /// 1 when the respondent agreed to be contacted.
+    pub consent_to_contact: u8,
+    /// The event as published (JSON).
+    pub payload: String,
+}
+
+impl EventRow {
+    /// The row of `event`, read at `partition`/`offset`, whose published
+    /// JSON is `payload`.
+    pub fn new(event: &FeedbackEvent, partition: i32, offset: i64, payload: String) -> EventRow {
+        let overall_linear = event
+            .overall
+            .scale
+            .parse(&event.overall.value)
+            .ok()
+            .and_then(|r| r.linear());
+        EventRow {
+            event_id: event.event_id.clone(),
+            kafka_partition: partition as u16,
+            kafka_offset: offset as u64,
+            occurred_at: seconds(&event.occurred_at),
+            responded_at: seconds(&event.responded_at),
+            received_at: seconds(&event.received_at),
+            facility: event.facility.clone(),
+            organisation: event.organisation.clone(),
+            department: event.department.clone(),
+            journey: event.journey.clone(),
+            stage: event.stage.clone(),
+            touchpoint: event.touchpoint.clone(),
+            experience: event.experience.as_str().into(),
+            channel: event.channel.as_str().into(),
+            respondent_role: event.respondent_role.as_str().into(),
+            questionnaire: event.questionnaire.clone(),
+            source_id: event.source_id.clone().unwrap_or_default(),
+            subject: event
+                .subject
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            journey_instance: event
+                .journey_instance
+                .as_ref()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            overall_scale: event.overall.scale.name().into(),
+            overall_linear,
+            has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
+            consent_to_contact: u8::from(event.consent_to_contact),
+            payload,
+        }
+    }
+}
+
+/// Fills the cell and count columns of a row type from a cell and counts.
+macro_rules! cell_and_counts {
+    ($cell:expr, $counts:expr, { $($rest:tt)* }) => {{
+        let cell: &Cell = $cell;
+        let c: &Counts = $counts;
+        let d = |i: usize| cell.dims[i].as_str().to_owned();
+        Self {
+            facility: d(0),
+            organisation: d(1),
+            department: d(2),
+            journey: d(3),
+            stage: d(4),
+            experience: d(5),
+            channel: d(6),
+            respondent_role: d(7),
+            questionnaire: d(8),
+            question: cell.question.as_str().to_owned(),
+            scale: cell.scale.name().to_owned(),
+            responses: c.responses,
+            valid: c.valid,
+            linear_sum: c.linear_sum,
+            top_box: c.top_box,
+            bottom_box: c.bottom_box,
+            positive: c.positive,
+            negative: c.negative,
+            dont_know: c.dont_know,
+            promoters: c.promoters,
+            passives: c.passives,
+            detractors: c.detractors,
+            $($rest)*
+        }
+    }};
+}
+
+/// Reads the counts back from a row type with count columns.
+macro_rules! counts_of {
+    ($row:expr) => {{
+        let c = $row;
+        Counts {
+            responses: c.responses,
+            valid: c.valid,
+            linear_sum: c.linear_sum,
+            top_box: c.top_box,
+            bottom_box: c.bottom_box,
+            positive: c.positive,
+            negative: c.negative,
+            dont_know: c.dont_know,
+            promoters: c.promoters,
+            passives: c.passives,
+            detractors: c.detractors,
+        }
+    }};
+}
+
+/// A row of `score_minutes`: full counts of one cell in one minute.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct MinuteCountRow {
+    /// The minute (event time), as seconds.
+    pub minute: u32,
+    /// Facility id.
+    pub facility: String,
+    /// Organisation id.
+    pub organisation: String,
+    /// Department id.
+    pub department: String,
+    /// Journey id.
+    pub journey: String,
+    /// Stage id.
+    pub stage: String,
+    /// `patient` or `customer` (`*` when rolled up).
+    pub experience: String,
+    /// Channel.
+    pub channel: String,
+    /// Respondent role.
+    pub respondent_role: String,
+    /// Questionnaire id.
+    pub questionnaire: String,
+    /// Question id.
+    pub question: String,
+    /// Scale name.
+    pub scale: String,
+    /// Every answer.
+    pub responses: u32,
+    /// Answers with a linear score.
+    pub valid: u32,
+    /// Sum of linear scores.
+    pub linear_sum: f64,
+    /// Top-box answers.
+    pub top_box: u32,
+    /// Bottom-box answers.
+    pub bottom_box: u32,
+    /// Favourable answers.
+    pub positive: u32,
+    /// Unfavourable answers.
+    pub negative: u32,
+    /// "Don't know" answers.
+    pub dont_know: u32,
+    /// NPS promoters.
+    pub promoters: u32,
+    /// NPS passives.
+    pub passives: u32,
+    /// NPS detractors.
+    pub detractors: u32,
+    /// Higher replaces lower: the Kafka position the counts include.
+    pub version: u64,
+}
+
+impl MinuteCountRow {
+    /// The row of an engine minute, including its partition up to `version`.
+    pub fn new(row: &MinuteRow, version: u64) -> Self {
+        cell_and_counts!(&row.cell, &row.counts, {
+            minute: (row.minute * 60).clamp(0, i64::from(u32::MAX)) as u32,
+            version,
+        })
+    }
+
+    /// The counts.
+    pub fn counts(&self) -> Counts {
+        counts_of!(self)
+    }
+}
+
+/// A row of `score_snapshots`: one rollup key's counts over one window, as
+/// counted by one partition.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct SnapshotRow {
+    /// Rollup name.
+    pub rollup: String,
+    /// Window length in minutes.
+    pub window_minutes: u32,
+    /// Facility id.
+    pub facility: String,
+    /// Organisation id.
+    pub organisation: String,
+    /// Department id.
+    pub department: String,
+    /// Journey id.
+    pub journey: String,
+    /// Stage id.
+    pub stage: String,
+    /// `patient` or `customer` (`*` when rolled up).
+    pub experience: String,
+    /// Channel.
+    pub channel: String,
+    /// Respondent role.
+    pub respondent_role: String,
+    /// Questionnaire id.
+    pub questionnaire: String,
+    /// Question id.
+    pub question: String,
+    /// Scale name.
+    pub scale: String,
+    /// Kafka partition that counted these answers.
+    pub kafka_partition: u16,
+    /// When the window ends (seconds).
+    pub at: u32,
+    /// Every answer.
+    pub responses: u32,
+    /// Answers with a linear score.
+    pub valid: u32,
+    /// Sum of linear scores.
+    pub linear_sum: f64,
+    /// Top-box answers.
+    pub top_box: u32,
+    /// Bottom-box answers.
+    pub bottom_box: u32,
+    /// Favourable answers.
+    pub positive: u32,
+    /// Unfavourable answers.
+    pub negative: u32,
+    /// "Don't know" answers.
+    pub dont_know: u32,
+    /// NPS promoters.
+    pub promoters: u32,
+    /// NPS passives.
+    pub passives: u32,
+    /// NPS detractors.
+    pub detractors: u32,
+    /// Higher replaces lower.
+    pub version: u64,
+}
+
+impl SnapshotRow {
+    /// The row of an engine snapshot.
+    pub fn new(s: &Snapshot, partition: i32, at: u32, version: u64) -> Self {
+        cell_and_counts!(&s.key, &s.counts, {
+            rollup: s.rollup.clone(),
+            window_minutes: s.window as u32,
+            kafka_partition: partition as u16,
+            at,
+            version,
+        })
+    }
+
+    /// The counts.
+    pub fn counts(&self) -> Counts {
+        counts_of!(self)
+    }
+}
+
+/// A row of `late_events`: an event kept for audit but not counted.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct UncountedRow {
+    /// Event id.
+    pub event_id: String,
+    /// Kafka partition.
+    pub kafka_partition: u16,
+    /// Kafka offset.
+    pub kafka_offset: u64,
+    /// When the touchpoint happened.
+    pub occurred_at: u32,
+    /// When ingest accepted it.
+    pub received_at: u32,
+    /// Facility id.
+    pub facility: String,
+    /// Department id.
+    pub department: String,
+    /// Why it was not counted: `late`, `repeat_press`, `duplicate`.
+    pub reason: String,
+    /// The event as published.
+    pub payload: String,
+}
+
+/// A row of `rejected_events`: a message that could not be decoded or
+/// validated (it also went to the dead-letter topic).
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct RejectedRow {
+    /// Kafka partition.
+    pub kafka_partition: u16,
+    /// Kafka offset.
+    pub kafka_offset: u64,
+    /// When the processor saw it.
+    pub seen_at: u32,
+    /// Why it was rejected.
+    pub reason: String,
+    /// The message (lossy UTF-8, at most 64 KiB).
+    pub payload: String,
+}
