@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 /// Requests by `route` (the route template), `method` and `status`.
 pub const REQUESTS: &str = "carepulse_ingest_http_requests_total";
@@ -19,22 +19,12 @@ pub const PUBLISH_SECONDS: &str = "carepulse_ingest_publish_duration_seconds";
 /// Events waiting for the broker's acknowledgement.
 pub const QUEUE_DEPTH: &str = "carepulse_ingest_producer_queue_depth";
 
-const BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
-/// The process's Prometheus recorder, installed on first use.
+/// The process's Prometheus recorder, with ingest's metrics described.
 pub fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let handle = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
-            .expect("buckets are not empty")
-            .install_recorder()
-            .expect("no other metrics recorder is installed");
-        describe();
-        handle
-    })
+    static DESCRIBED: OnceLock<()> = OnceLock::new();
+    let handle = carepulse_metrics::handle();
+    DESCRIBED.get_or_init(describe);
+    handle
 }
 
 fn describe() {
