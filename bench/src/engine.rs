@@ -9,13 +9,9 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
+use carepulse_bench::{payloads, rss_mib, simulated};
 use carepulse_engine::{Engine, EngineConfig};
-use carepulse_model::{
-    decode_press, decode_submission, validate, Catalog, FeedbackEvent, Limits, Pseudonymiser,
-    ValidationContext,
-};
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_model::FeedbackEvent;
 use chrono::TimeDelta;
 use clap::Parser;
 
@@ -27,69 +23,6 @@ struct Args {
     /// Rounds of (baseline, engine), side by side.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-}
-
-/// One fortnight of simulated events as Kafka payloads.
-fn simulated() -> anyhow::Result<Vec<FeedbackEvent>> {
-    let scenario_text = std::fs::read_to_string("deploy/scenarios/general-hospital.toml")
-        .context("run from the repository root")?;
-    let catalog = Catalog::from_toml(&std::fs::read_to_string(
-        "deploy/catalog/general-hospital.toml",
-    )?)?;
-    let scenario = ScenarioFile::from_toml(&scenario_text)?.check(&catalog)?;
-    let run = Run {
-        seed: 7,
-        start: "2026-03-02T00:00:00Z".parse()?,
-        duration: TimeDelta::days(14),
-    };
-    let pseudonymiser = Pseudonymiser::new("bench", &[3u8; 32])?;
-    let limits = Limits::default();
-    let mut events = Vec::new();
-    for item in scenario.stream(&run) {
-        if !matches!(item.kind, ItemKind::Submission | ItemKind::KioskPress) {
-            continue;
-        }
-        let ctx = ValidationContext {
-            catalog: &catalog,
-            now: item.at,
-            limits: &limits,
-        };
-        let submission = match item.endpoint {
-            Endpoint::Feedback => decode_submission(item.body.as_bytes()),
-            Endpoint::KioskPresses => decode_press(item.body.as_bytes())
-                .and_then(|p| p.into_submission(&catalog, item.at.fixed_offset())),
-        };
-        if let Ok(valid) = submission.and_then(|s| validate(s, &ctx)) {
-            events.push(valid.into_event(&pseudonymiser, item.at));
-        }
-    }
-    Ok(events)
-}
-
-fn payloads(base: &[FeedbackEvent], count: usize) -> Vec<Vec<u8>> {
-    (0..count)
-        .map(|i| {
-            let mut e = base[i % base.len()].clone();
-            let lap = (i / base.len()) as i64;
-            e.event_id = format!("bench-{i}");
-            // Each lap is a later fortnight, so windows keep moving.
-            let shift = TimeDelta::days(14 * lap);
-            e.occurred_at += shift;
-            e.responded_at += shift;
-            e.received_at += shift;
-            serde_json::to_vec(&e).expect("events serialise")
-        })
-        .collect()
-}
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn main() -> anyhow::Result<()> {

@@ -73,6 +73,7 @@ pub async fn start(brokers: &str, tweak: impl FnOnce(&mut IngestSettings)) -> Te
         brokers: brokers.to_owned(),
         feedback_topic: crate::unique_name("feedback"),
         dead_letter_topic: crate::unique_name("dead-letter"),
+        alerts_topic: crate::unique_name("alerts"),
         partitions: 3,
         replication_factor: 1,
     };

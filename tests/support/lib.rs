@@ -6,7 +6,10 @@
 //! product reads (`dev/services up` prints them), with the local defaults.
 
 pub mod broker;
+pub mod clickhouse;
+pub mod grafana;
 pub mod ingest;
+pub mod pipeline;
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};

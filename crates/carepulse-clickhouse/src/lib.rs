@@ -24,13 +24,17 @@
 //! - `alert_events`: the history of score-drop and silence alerts, one row
 //!   per state change (firing, resolved), with the alert record as JSON.
 //! - `late_events` and `rejected_events`: kept for audit, never counted.
+//! - `catalog_stages`: the catalog's journeys, stages in order, written by
+//!   `carepulse migrate` for the dashboards ([`catalog`]).
 //! - `schema_migrations`: which migrations ran.
 //!
 //! Counts, not scores, are stored: scores (linear mean, top box, NPS, CSAT,
 //! FFT, Wilson intervals) are computed from summed counts, so any range and
 //! rollup gives exact scores (docs/scales.md).
 
+pub mod catalog;
 mod migrations;
 pub mod rows;
 
+pub use catalog::{stage_rows, write_catalog, StageRow};
 pub use migrations::{apply, statements, Applied, MigrateError, Migration, MIGRATIONS};

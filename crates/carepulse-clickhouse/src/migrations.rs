@@ -109,6 +109,20 @@ Migration {
         PARTITION BY toYYYYMM(fired_at) \
         ORDER BY (alert_id, state, updated_at)",
     ],
+},
+Migration {
+    version: 3,
+    name: "the catalog's journey stages in order, for dashboards",
+    statements: &[
+        // Written by `carepulse migrate` from the configured catalog, one
+        // `version` per run (catalog.rs); readers keep the latest version.
+        "CREATE TABLE IF NOT EXISTS {db}.catalog_stages (\
+            journey String, journey_name String, position UInt16, stage String, stage_name String, \
+            department String, department_name String, facility String, organisation String, \
+            version UInt64\
+        ) ENGINE = ReplacingMergeTree(version) \
+        ORDER BY (journey, stage)",
+    ],
 }];
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (\

@@ -311,6 +311,39 @@ impl SnapshotRow {
     pub fn counts(&self) -> Counts {
         counts_of!(self)
     }
+
+    /// The same key and window, empty, at `at`.
+    pub fn emptied(&self, at: u32, version: u64) -> SnapshotRow {
+        SnapshotRow {
+            rollup: self.rollup.clone(),
+            window_minutes: self.window_minutes,
+            facility: self.facility.clone(),
+            organisation: self.organisation.clone(),
+            department: self.department.clone(),
+            journey: self.journey.clone(),
+            stage: self.stage.clone(),
+            experience: self.experience.clone(),
+            channel: self.channel.clone(),
+            respondent_role: self.respondent_role.clone(),
+            questionnaire: self.questionnaire.clone(),
+            question: self.question.clone(),
+            scale: self.scale.clone(),
+            kafka_partition: self.kafka_partition,
+            at,
+            responses: 0,
+            valid: 0,
+            linear_sum: 0.0,
+            top_box: 0,
+            bottom_box: 0,
+            positive: 0,
+            negative: 0,
+            dont_know: 0,
+            promoters: 0,
+            passives: 0,
+            detractors: 0,
+            version,
+        }
+    }
 }
 
 /// A row of `late_events`: an event kept for audit but not counted.
@@ -350,4 +383,71 @@ pub struct RejectedRow {
     pub reason: String,
     /// The message (lossy UTF-8, at most 64 KiB).
     pub payload: String,
+}
+
+/// A row of `alert_events`: one state change (firing, resolved) of a
+/// score-drop or silence alert, written by the alerter
+/// (`carepulse_alert`, which fills it from the alert record).
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct AlertEventRow {
+    /// Stable id of the episode.
+    pub alert_id: String,
+    /// `firing` or `resolved`.
+    pub state: String,
+    /// `score_drop`, `silence`, `volume_collapse`.
+    pub kind: String,
+    /// `warning` or `critical`.
+    pub severity: String,
+    /// The key (`department=ed,stage=ed-visit/triage`).
+    pub alert_key: String,
+    /// The key's facility ('' when it has none).
+    pub facility: String,
+    /// The key's department ('' when it has none).
+    pub department: String,
+    /// The key's journey stage, `journey/stage` ('' when it has none).
+    pub stage: String,
+    /// The key's experience type ('' when it has none).
+    pub experience: String,
+    /// `top_box`, `positive` or `volume`.
+    pub measure: String,
+    /// The recent window's share (percent) or rate (answers per hour).
+    pub current_value: f64,
+    /// Lower bound of its 95% interval.
+    pub current_low: Option<f64>,
+    /// Upper bound of its 95% interval.
+    pub current_high: Option<f64>,
+    /// Answers behind it.
+    pub current_n: u64,
+    /// Window start (seconds).
+    pub current_from: u32,
+    /// Window end (seconds).
+    pub current_to: u32,
+    /// The baseline's share or rate.
+    pub baseline_value: f64,
+    /// Lower bound of its 95% interval.
+    pub baseline_low: Option<f64>,
+    /// Upper bound of its 95% interval.
+    pub baseline_high: Option<f64>,
+    /// Answers behind it.
+    pub baseline_n: u64,
+    /// Window start (seconds).
+    pub baseline_from: u32,
+    /// Window end (seconds).
+    pub baseline_to: u32,
+    /// When the trouble began (seconds).
+    pub since: u32,
+    /// When the alert fired (seconds).
+    pub fired_at: u32,
+    /// Last change (seconds).
+    pub updated_at: u32,
+    /// When it resolved (seconds).
+    pub resolved_at: Option<u32>,
+    /// One line for people.
+    pub summary: String,
+    /// The statistics behind it.
+    pub evidence: String,
+    /// Dashboard link.
+    pub link: String,
+    /// The alert record as JSON.
+    pub record: String,
 }

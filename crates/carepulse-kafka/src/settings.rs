@@ -12,6 +12,8 @@ pub struct KafkaSettings {
     pub feedback_topic: String,
     /// Topic of messages that could not be decoded or validated.
     pub dead_letter_topic: String,
+    /// Topic of alert state changes (fired, resolved), keyed by alert id.
+    pub alerts_topic: String,
     /// Partitions of topics created by carepulse.
     pub partitions: i32,
     /// Replication factor of topics created by carepulse.
@@ -24,6 +26,7 @@ impl Default for KafkaSettings {
             brokers: "127.0.0.1:9092".into(),
             feedback_topic: "carepulse.feedback.v1".into(),
             dead_letter_topic: "carepulse.feedback.dead-letter.v1".into(),
+            alerts_topic: "carepulse.alerts.v1".into(),
             partitions: 6,
             replication_factor: 1,
         }
@@ -46,6 +49,7 @@ impl KafkaSettings {
         for (name, topic) in [
             ("feedback_topic", &self.feedback_topic),
             ("dead_letter_topic", &self.dead_letter_topic),
+            ("alerts_topic", &self.alerts_topic),
         ] {
             let ok = (1..=249).contains(&topic.len())
                 && topic
@@ -59,6 +63,12 @@ impl KafkaSettings {
         }
         if self.feedback_topic == self.dead_letter_topic {
             problems.push("kafka.dead_letter_topic: must differ from kafka.feedback_topic".into());
+        }
+        if [&self.feedback_topic, &self.dead_letter_topic].contains(&&self.alerts_topic) {
+            problems.push(
+                "kafka.alerts_topic: must differ from kafka.feedback_topic and kafka.dead_letter_topic"
+                    .into(),
+            );
         }
         if self.partitions < 1 {
             problems.push(format!(

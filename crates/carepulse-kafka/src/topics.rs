@@ -40,7 +40,7 @@ pub enum TopicError {
     },
 }
 
-/// Creates the feedback and dead-letter topics when missing.
+/// Creates the feedback, dead-letter and alerts topics when missing.
 pub async fn ensure_topics(
     settings: &KafkaSettings,
 ) -> Result<Vec<(String, TopicStatus)>, TopicError> {
@@ -53,7 +53,11 @@ pub async fn ensure_topics(
         .set("socket.timeout.ms", "10000")
         .create()
         .map_err(request_error)?;
-    let topics = [&settings.feedback_topic, &settings.dead_letter_topic];
+    let topics = [
+        &settings.feedback_topic,
+        &settings.dead_letter_topic,
+        &settings.alerts_topic,
+    ];
     let new: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|t| {

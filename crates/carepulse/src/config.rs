@@ -5,9 +5,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use carepulse_alert::{AlertConfig, AlertSettings, DetectConfig};
 use carepulse_ingest::IngestSettings;
 use carepulse_kafka::KafkaSettings;
 use carepulse_model::{Catalog, Limits, Pseudonymiser};
+use carepulse_process::ProcessSettings;
 use chrono::TimeDelta;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
@@ -64,6 +66,12 @@ pub struct Settings {
     pub validation: ValidationSettings,
     /// The ingest service.
     pub ingest: IngestSettings,
+    /// The stream processor.
+    pub process: ProcessSettings,
+    /// The drop and silence detectors (docs/alerting.md).
+    pub detect: DetectConfig,
+    /// The alerter service.
+    pub alert: AlertSettings,
 }
 
 /// `[catalog]`
@@ -173,6 +181,10 @@ pub struct ValidConfig {
     pub clickhouse: ClickHouseSettings,
     /// The ingest service.
     pub ingest: IngestSettings,
+    /// The stream processor.
+    pub process: ProcessSettings,
+    /// The alerter and its detectors.
+    pub alert: AlertConfig,
 }
 
 /// Configuration that cannot be used, with every problem.
@@ -239,6 +251,8 @@ impl Settings {
         self.kafka.check(&mut problems);
         self.ingest.check(catalog.as_ref(), &mut problems);
         self.clickhouse.check(&mut problems);
+        self.process.check(&mut problems);
+        let alert = self.alert.check(&self.detect, &mut problems);
         let limits = self.validation.check(&mut problems);
         let pseudonymiser = self.privacy.check(&mut problems);
         if !problems.is_empty() {
@@ -249,6 +263,8 @@ impl Settings {
             kafka: self.kafka,
             clickhouse: self.clickhouse,
             ingest: self.ingest,
+            process: self.process,
+            alert: alert.expect("no problems means [alert] and [detect] checked"),
             limits,
             pseudonymiser,
         })
@@ -445,6 +461,54 @@ mod tests {
             jail.set_env("CAREPULSE__PRIVACY__KEY_FILE", "key");
             let config = load(None).unwrap().validate().unwrap();
             assert!(config.pseudonymiser.is_some());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn alert_and_detect_sections_come_from_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("catalog.toml", CATALOG)?;
+            jail.create_file(
+                "carepulse.toml",
+                r#"
+                [catalog]
+                path = "catalog.toml"
+                [alert]
+                alertmanager_url = "http://am:9093"
+                labels = { env = "staging" }
+                [[detect.rules]]
+                keys = "source=*"
+                drop = { enabled = false, baseline_days = 56 }
+                "#,
+            )?;
+            jail.set_env("CAREPULSE__ALERT__TICK_INTERVAL_SECS", "30");
+            jail.set_env("CAREPULSE__DETECT__TIMEZONE", "Europe/London");
+            let config = load(Some(Path::new("carepulse.toml")))
+                .unwrap()
+                .validate()
+                .unwrap();
+            assert_eq!(config.alert.tick_interval.as_secs(), 30);
+            assert_eq!(config.alert.history, TimeDelta::days(56 + 21));
+            let am = config.alert.alertmanager.unwrap();
+            assert_eq!(am.alerts_url, "http://am:9093/api/v2/alerts");
+            assert_eq!(am.labels["env"], "staging");
+            jail.set_env("CAREPULSE__ALERT__METRICS_LISTEN", "nowhere");
+            jail.set_env("CAREPULSE__DETECT__TIMEZONE", "Nowhere/Else");
+            let problems = load(Some(Path::new("carepulse.toml")))
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .0
+                .join("\n");
+            assert!(
+                problems.contains("alert.metrics_listen: 'nowhere'"),
+                "{problems}"
+            );
+            assert!(
+                problems.contains("detect.timezone: 'Nowhere/Else'"),
+                "{problems}"
+            );
             Ok(())
         });
     }

@@ -32,6 +32,11 @@ enum Command {
     Schema(commands::schema::Args),
     /// Run the ingest HTTP API (feedback from kiosks, portals, survey gateways).
     Ingest,
+    /// Run the stream processor: feedback topic -> scores in ClickHouse.
+    Process,
+    /// Run the alerter: score drops and silences from ClickHouse to Kafka,
+    /// ClickHouse and Alertmanager.
+    Alert,
     /// Create the Kafka topics and the ClickHouse schema (safe to run again).
     Migrate(commands::migrate::Args),
     /// Make or hash API tokens for [[ingest.tokens]].
@@ -70,6 +75,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(cli.config.as_deref(), &args),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Ingest => block_on(commands::ingest::run(cli.config.as_deref())),
+        Command::Process => block_on(commands::process::run(cli.config.as_deref())),
+        Command::Alert => block_on(commands::alert::run(cli.config.as_deref())),
         Command::Migrate(args) => block_on(commands::migrate::run(cli.config.as_deref(), &args)),
         Command::Token(args) => commands::token::run(&args),
         Command::Simulate(args) => block_on(commands::simulate::run(cli.config.as_deref(), *args)),

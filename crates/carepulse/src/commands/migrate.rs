@@ -1,6 +1,7 @@
 //! `carepulse migrate`: creates what carepulse needs in the systems it uses:
 //! the Kafka topics (feedback and dead letters) and the ClickHouse schema
-//! (versioned migrations). Safe to run again.
+//! (versioned migrations) with the catalog's journey stages for the
+//! dashboards. Safe to run again.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -40,6 +41,14 @@ pub async fn run(file: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
             m.version, m.name
         );
     }
+    let version = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let stages = carepulse_clickhouse::write_catalog(&client, database, &config.catalog, version)
+        .await
+        .context("cannot write the catalog's journey stages to ClickHouse")?;
+    println!("clickhouse {database}: catalog written ({stages} journey stages)");
     for (topic, status) in ensure_topics(&config.kafka).await? {
         let what = match status {
             TopicStatus::Created => format!("created with {} partitions", config.kafka.partitions),

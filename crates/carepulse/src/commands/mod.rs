@@ -1,9 +1,11 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod alert;
 pub mod catalog;
 pub mod check_config;
 pub mod ingest;
 pub mod migrate;
+pub mod process;
 pub mod report;
 pub mod schema;
 pub mod simulate;

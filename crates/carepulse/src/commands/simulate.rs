@@ -60,6 +60,12 @@ pub struct Args {
     /// Show progress as plain lines even when stderr is not a terminal.
     #[arg(long)]
     progress: bool,
+    /// kafka target only: the events' received_at. wall-clock (default) as
+    /// the ingest service stamps it; send-time, the simulated send time, to
+    /// seed history for demos and evaluations (items sent after now are
+    /// skipped). Not for production: it bypasses ingest's stamp.
+    #[arg(long, value_enum, default_value_t)]
+    received_at: kafka::ReceivedAt,
 }
 
 /// Reads a scenario and the catalog it names (relative to the scenario).
@@ -99,6 +105,9 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
     if duration <= TimeDelta::zero() {
         bail!("--duration must be longer than zero");
     }
+    if args.received_at != kafka::ReceivedAt::WallClock && args.target != Target::Kafka {
+        bail!("--received-at send-time needs --target kafka: the ingest service stamps received_at itself");
+    }
     let now = Utc::now();
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let run = match (args.start, args.pace) {
@@ -126,7 +135,8 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         Target::Kafka => {
             let config = super::valid_config(config_file)?;
             Sink::Kafka(Box::new(
-                kafka::KafkaSink::new(config, &facilities, args.concurrency).await?,
+                kafka::KafkaSink::new(config, &facilities, args.concurrency, args.received_at)
+                    .await?,
             ))
         }
     };

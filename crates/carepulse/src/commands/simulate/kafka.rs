@@ -5,6 +5,14 @@
 //! within the repeat interval, and published with the feedback producer.
 //! Deliberately bad items cannot go to the feedback topic: they are counted
 //! as skipped.
+//!
+//! With [`ReceivedAt::SendTime`] (`--received-at send-time`) every step
+//! takes the item's simulated send time as "now" instead of the wall clock:
+//! the event is received when the simulated visitor sent it, so weeks of
+//! history can be seeded in minutes with arrivals spread as they would have
+//! been. Items sent after the wall clock have not arrived yet and are
+//! skipped. This bypasses the ingest service's own stamp (the time of
+//! acceptance), so it is for demos and evaluations, never for production.
 
 use std::time::Duration;
 
@@ -21,6 +29,17 @@ use tokio::task::JoinSet;
 use super::report::{Outcome, Report};
 use crate::config::ValidConfig;
 
+/// `--received-at`: which time an event's `received_at` gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ReceivedAt {
+    /// The wall clock when it is published, as the ingest service stamps it.
+    #[default]
+    WallClock,
+    /// The item's simulated send time (seeding history); items sent after
+    /// the wall clock are skipped.
+    SendTime,
+}
+
 /// Publishes items as the ingest service would.
 pub struct KafkaSink {
     producer: FeedbackProducer,
@@ -28,6 +47,7 @@ pub struct KafkaSink {
     limits: Limits,
     pseudonymiser: Pseudonymiser,
     repeats: RepeatPresses,
+    received_at: ReceivedAt,
     limit: usize,
     tasks: JoinSet<(ItemKind, Outcome)>,
 }
@@ -38,6 +58,7 @@ impl KafkaSink {
         config: ValidConfig,
         facilities: &[&str],
         limit: usize,
+        received_at: ReceivedAt,
     ) -> anyhow::Result<KafkaSink> {
         let Some(pseudonymiser) = config.pseudonymiser else {
             bail!("set privacy.key_file (or privacy.key): events are pseudonymised before they are published");
@@ -59,13 +80,17 @@ impl KafkaSink {
             repeats: RepeatPresses::new(TimeDelta::seconds(
                 config.ingest.kiosk_repeat_interval_secs as i64,
             )),
+            received_at,
             limit: limit.max(1),
             tasks: JoinSet::new(),
         })
     }
 
     fn prepare(&mut self, item: &Item) -> Result<FeedbackEvent, Problems> {
-        let now = Utc::now();
+        let now = match self.received_at {
+            ReceivedAt::WallClock => Utc::now(),
+            ReceivedAt::SendTime => item.at,
+        };
         let submission = match item.endpoint {
             Endpoint::Feedback => decode_submission(item.body.as_bytes())?,
             Endpoint::KioskPresses => decode_press(item.body.as_bytes())?
@@ -85,6 +110,10 @@ impl KafkaSink {
     pub async fn send(&mut self, item: Item, report: &mut Report) {
         if item.kind == ItemKind::Bad {
             report.outcome(item.kind, Outcome::Skipped("bad, kafka target"));
+            return;
+        }
+        if self.received_at == ReceivedAt::SendTime && item.at > Utc::now() {
+            report.outcome(item.kind, Outcome::Skipped("sent after now"));
             return;
         }
         let event = match self.prepare(&item) {

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Stream-processor benchmark (issue: stream processor). Each round fills a
+# topic with EVENTS simulated events, then reads it twice, side by side:
+# (a) the baseline, a raw rdkafka consumer that only decodes each event;
+# (b) `carepulse process` into a fresh ClickHouse database, timed until its
+# consumer group committed the end of the topic. Then freshness at a steady
+# RATE, and resident memory with COPIES copies of the hospital (about 5,000
+# rollup keys). Prints one JSON line per run and a summary table.
+#
+#   bench/process.sh      # defaults: EVENTS=1000000 ROUNDS=2 RATE=2000 STEADY_SECONDS=60 COPIES=13
+#
+# Needs the local services (started here if missing) and python3.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+EVENTS="${EVENTS:-1000000}"
+ROUNDS="${ROUNDS:-2}"
+RATE="${RATE:-2000}"
+STEADY_SECONDS="${STEADY_SECONDS:-60}"
+COPIES="${COPIES:-13}"
+METRICS_PORT="${METRICS_PORT:-29465}"
+
+dev/services up clickhouse tansu >/dev/null
+eval "$(dev/services env)"
+cargo build --release --quiet -p carepulse -p carepulse-bench
+target="${CARGO_TARGET_DIR:-$REPO/target}/release"
+run="$(date +%s)"
+work="$(mktemp -d)"
+pid=""
+trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+results="$work/results.jsonl"
+
+cpu_of() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat"; }
+rss_of() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# start_processor NAME: migrate a database NAME and run a processor on topic NAME.
+start_processor() {
+    export CAREPULSE__KAFKA__FEEDBACK_TOPIC="$1" CAREPULSE__KAFKA__DEAD_LETTER_TOPIC="$1.dead-letter" \
+        CAREPULSE__KAFKA__ALERTS_TOPIC="$1.alerts" \
+        CAREPULSE__CLICKHOUSE__DATABASE="${1//[.-]/_}" CAREPULSE__PROCESS__GROUP_ID="$1" \
+        CAREPULSE__PROCESS__METRICS_LISTEN="127.0.0.1:$METRICS_PORT" CAREPULSE_LOG=warn
+    "$target/carepulse" migrate >/dev/null
+    "$target/carepulse" process &
+    pid=$!
+}
+stop_processor() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
+
+for round in $(seq "$ROUNDS"); do
+    topic="bench-process-$run-$round"
+    "$target/process-load" --topic "$topic" fill --events "$EVENTS" | tee -a "$results"
+    "$target/process-load" --topic "$topic" raw --events "$EVENTS" | tee -a "$results"
+    start=$(date +%s.%N)
+    start_processor "$topic"
+    "$target/process-load" --topic "$topic" wait --group "$topic" >/dev/null
+    end=$(date +%s.%N)
+    python3 -c 'import json,sys; e,s,t,c,r=map(float,sys.argv[1:6]); print(json.dumps({"run":"processor","events":int(e),"seconds":t-s,"events_per_sec":e/(t-s),"cpu_seconds":c,"rss_mib":r}))' \
+        "$EVENTS" "$start" "$end" "$(cpu_of "$pid")" "$(rss_of "$pid")" | tee -a "$results"
+    stop_processor
+done
+
+# Freshness at a steady rate: from received_at to the counts in ClickHouse.
+topic="bench-fresh-$run"
+"$target/process-load" --topic "$topic" fill --events 1 >/dev/null
+start_processor "$topic"
+sleep 8 # partitions assigned
+"$target/process-load" --topic "$topic" steady --rate "$RATE" --seconds "$STEADY_SECONDS" >/dev/null
+"$target/process-load" --topic "$topic" wait --group "$topic" >/dev/null
+curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" > "$work/metrics"
+python3 - "$work/metrics" "$RATE" <<'PY' | tee -a "$results"
+import json, sys
+buckets = []
+for line in open(sys.argv[1]):
+    if line.startswith("carepulse_process_freshness_seconds_bucket"):
+        le = line.split('le="')[1].split('"')[0]
+        buckets.append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
+buckets.sort()
+total = buckets[-1][1]
+def quantile(q):  # linear within the bucket, as Prometheus' histogram_quantile
+    rank, lo, below = q * total, 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank:
+            return lo + (le - lo) * (rank - below) / max(count - below, 1)
+        lo, below = le, count
+print(json.dumps({"run": "freshness", "rate": int(sys.argv[2]), "events": int(total), "p50_s": quantile(0.5), "p99_s": quantile(0.99)}))
+PY
+stop_processor
+
+# Memory with many rollup keys and 28-day windows.
+topic="bench-keys-$run"
+"$target/process-load" --topic "$topic" fill --events 400000 --copies "$COPIES" >/dev/null
+start_processor "$topic"
+"$target/process-load" --topic "$topic" wait --group "$topic" >/dev/null
+keys=$(curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^carepulse_process_held_keys\{kind="rollup_keys"\}/ { print $2 }')
+echo "{\"run\": \"keys\", \"rollup_keys\": ${keys:-0}, \"rss_mib\": $(rss_of "$pid")}" | tee -a "$results"
+stop_processor
+
+python3 - "$results" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+raw = [r for r in runs if r["run"] == "raw"]
+proc = [r for r in runs if r["run"] == "processor"]
+print()
+print("| run | events/s (median) | ratio to raw consumer (per round) | CPU us/event | RSS MiB |")
+print("|---|---|---|---|---|")
+us = lambda r: 1e6 * r["cpu_seconds"] / r["events"]
+print(f"| raw consumer: read + decode | {statistics.median(r['events_per_sec'] for r in raw):,.0f} | 1 | {', '.join(f'{us(r):.2f}' for r in raw)} | {', '.join(str(r['rss_mib']) for r in raw)} |")
+ratios = [p["events_per_sec"] / r["events_per_sec"] for r, p in zip(raw, proc)]
+print(f"| carepulse process into ClickHouse | {statistics.median(r['events_per_sec'] for r in proc):,.0f} | {', '.join(f'{x:.2f}' for x in ratios)} | {', '.join(f'{us(r):.2f}' for r in proc)} | {', '.join(str(r['rss_mib']) for r in proc)} |")
+for r in runs:
+    if r["run"] in ("freshness", "keys"):
+        print(json.dumps(r))
+PY

@@ -1,0 +1,437 @@
+//! The processor's state across partitions and the flush that makes a
+//! batch durable: raw rows, dead letters, minute counts, snapshots, then
+//! the offset commit, in that order, each step retried until it succeeds.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use carepulse_clickhouse::rows::{
+    EventRow, MinuteCountRow, RejectedRow, SnapshotRow, UncountedRow,
+};
+use carepulse_engine::EngineConfig;
+use chrono::{TimeDelta, Utc};
+use clickhouse::Client;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::message::OwnedMessage;
+use rdkafka::{Message, Offset, TopicPartitionList};
+use tokio::runtime::Handle;
+
+use crate::dead_letter::DeadLetters;
+use crate::partition::{PartitionState, Rejected, DISORDER};
+use crate::settings::ProcessSettings;
+use crate::{metrics, sink};
+
+/// Why a step of the processor failed; every one is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// ClickHouse refused or did not answer.
+    #[error(transparent)]
+    Sink(#[from] sink::SinkError),
+    /// The broker refused or did not answer.
+    #[error("Kafka {what} failed: {source}")]
+    Kafka {
+        /// What was attempted.
+        what: &'static str,
+        /// The client error.
+        source: KafkaError,
+    },
+}
+
+/// A flush in progress: its rows are drained from the partitions and
+/// written step by step; a failed step is retried, earlier steps are not
+/// repeated.
+#[derive(Debug, Default)]
+struct Batch {
+    events: Vec<EventRow>,
+    uncounted: Vec<UncountedRow>,
+    rejected: Vec<Rejected>,
+    minutes: Vec<MinuteCountRow>,
+    snapshots: Vec<SnapshotRow>,
+    received: Vec<chrono::DateTime<Utc>>,
+    duplicates: u64,
+    offsets: Vec<(i32, i64)>,
+    done: usize,
+}
+
+const STEPS: usize = 7;
+
+/// Everything the processor holds, shared between the poll loop and the
+/// rebalance callbacks (which run inside `poll` on the same thread).
+pub struct Core {
+    settings: ProcessSettings,
+    engine: EngineConfig,
+    client: Client,
+    runtime: Handle,
+    dead_letters: DeadLetters,
+    topic: String,
+    owned: BTreeMap<i32, PartitionState>,
+    parked: BTreeMap<i32, PartitionState>,
+    unrestored: BTreeSet<i32>,
+    held: VecDeque<OwnedMessage>,
+    batch: Option<Batch>,
+    pending_messages: usize,
+    last_flush: Instant,
+    last_snapshot: Option<Instant>,
+}
+
+impl Core {
+    /// A processor with no partitions yet.
+    pub fn new(
+        settings: ProcessSettings,
+        client: Client,
+        runtime: Handle,
+        dead_letters: DeadLetters,
+        topic: String,
+    ) -> Self {
+        Core {
+            engine: settings.engine_config(),
+            settings,
+            client,
+            runtime,
+            dead_letters,
+            topic,
+            owned: BTreeMap::new(),
+            parked: BTreeMap::new(),
+            unrestored: BTreeSet::new(),
+            held: VecDeque::new(),
+            batch: None,
+            pending_messages: 0,
+            last_flush: Instant::now(),
+            last_snapshot: None,
+        }
+    }
+
+    /// Keeps a message for [`Core::work`].
+    pub fn hold(&mut self, message: OwnedMessage) {
+        self.held.push_back(message);
+    }
+
+    /// Partitions were assigned: their state is restored before their
+    /// first message is handled.
+    pub fn assign(&mut self, partitions: &[i32]) {
+        self.unrestored.extend(partitions.iter().copied());
+        self.set_assigned_gauge();
+        tracing::info!(?partitions, "partitions assigned");
+    }
+
+    /// Partitions are being revoked: flush what was read (a few attempts)
+    /// so that the next owner starts where this one stopped, then let them
+    /// go. A state flushed and committed is parked, in case the partition
+    /// comes back unchanged.
+    pub fn revoke<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>, partitions: &[i32]) {
+        tracing::info!(?partitions, "partitions revoked; flushing first");
+        let mut flushed = false;
+        for attempt in 0..3 {
+            match self.flush(consumer) {
+                Ok(()) => {
+                    flushed = true;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(attempt, error = %e, "flush before revocation failed");
+                    std::thread::sleep(self.backoff(attempt));
+                }
+            }
+        }
+        self.held.retain(|m| !partitions.contains(&m.partition()));
+        for p in partitions {
+            self.unrestored.remove(p);
+            if let Some(mut state) = self.owned.remove(p) {
+                metrics::gauge_lag(*p, 0);
+                if flushed && state.committed == state.next_offset {
+                    state.pending = Default::default();
+                    self.parked.insert(*p, state);
+                }
+            }
+            if let Some(batch) = &mut self.batch {
+                // The next owner replays from the committed offset; this
+                // instance must not commit for the partition any more.
+                batch.offsets.retain(|(q, _)| q != p);
+            }
+        }
+        self.set_assigned_gauge();
+    }
+
+    fn set_assigned_gauge(&self) {
+        ::metrics::gauge!(metrics::ASSIGNED).set((self.owned.len() + self.unrestored.len()) as f64);
+    }
+
+    /// The wait before retry number `attempt` (from 0).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let ms = self
+            .settings
+            .retry_initial_ms
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.settings.retry_max_ms);
+        Duration::from_millis(ms)
+    }
+
+    /// Does what is due: restores assigned partitions, finishes a flush in
+    /// progress, handles held messages and flushes when the batch is full
+    /// or old enough. An error leaves everything in place for a retry.
+    pub fn work<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<(), StepError> {
+        if !self.unrestored.is_empty() {
+            self.restore(consumer)?;
+        }
+        if self.batch.is_some() {
+            self.flush(consumer)?;
+        }
+        let now = Utc::now();
+        while let Some(message) = self.held.pop_front() {
+            let p = message.partition();
+            let Some(state) = self.owned.get_mut(&p) else {
+                continue; // revoked since it was read
+            };
+            state.handle(
+                message.offset(),
+                message.key(),
+                message.payload().unwrap_or_default(),
+                now,
+            );
+            self.pending_messages += 1;
+            if self.pending_messages >= self.settings.max_batch_events {
+                self.flush(consumer)?;
+            }
+        }
+        let snapshot_due = self
+            .last_snapshot
+            .is_none_or(|t| t.elapsed() >= self.settings.snapshot_interval());
+        let flush_due = self.last_flush.elapsed() >= self.settings.flush_interval()
+            && (self.pending_messages > 0 || (snapshot_due && !self.owned.is_empty()));
+        if flush_due {
+            self.flush(consumer)?;
+        }
+        Ok(())
+    }
+
+    /// Restores every assigned partition: a parked state whose position is
+    /// the committed offset is taken back as it is; otherwise the state is
+    /// rebuilt from the counted events ClickHouse holds before the
+    /// committed offset.
+    fn restore<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<(), StepError> {
+        let mut tpl = TopicPartitionList::new();
+        for p in &self.unrestored {
+            tpl.add_partition(&self.topic, *p);
+        }
+        let committed = consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .map_err(|source| StepError::Kafka {
+                what: "reading committed offsets",
+                source,
+            })?;
+        let horizon = self.engine.allowed_lateness
+            + TimeDelta::minutes(
+                self.engine
+                    .windows
+                    .iter()
+                    .map(|w| w.minutes)
+                    .max()
+                    .unwrap_or(60),
+            )
+            + DISORDER;
+        for element in committed.elements() {
+            let p = element.partition();
+            let offset = match element.offset() {
+                Offset::Offset(o) => o,
+                _ => 0,
+            };
+            if let Some(parked) = self.parked.remove(&p) {
+                if parked.next_offset == offset {
+                    tracing::info!(partition = p, offset, "partition taken back as it was");
+                    self.owned.insert(p, parked);
+                    self.unrestored.remove(&p);
+                    continue;
+                }
+            }
+            let started = Instant::now();
+            let mut state = PartitionState::new(p, offset, self.engine.clone());
+            let restored = self.runtime.block_on(sink::restore_events(
+                &self.client,
+                p,
+                offset,
+                horizon,
+                |event| state.restore(event),
+            ))?;
+            let written = self
+                .runtime
+                .block_on(sink::written_snapshots(&self.client, p))?;
+            state.restored(written);
+            tracing::info!(
+                partition = p,
+                offset,
+                restored,
+                seconds = started.elapsed().as_secs_f64(),
+                "partition state restored from ClickHouse"
+            );
+            self.owned.insert(p, state);
+            self.unrestored.remove(&p);
+        }
+        self.set_assigned_gauge();
+        Ok(())
+    }
+
+    fn drain(&mut self) -> Batch {
+        let mut batch = Batch::default();
+        let snapshot_due = self
+            .last_snapshot
+            .is_none_or(|t| t.elapsed() >= self.settings.snapshot_interval());
+        let now = Utc::now();
+        let version = now.timestamp_millis().max(0) as u64;
+        for state in self.owned.values_mut() {
+            let pending = std::mem::take(&mut state.pending);
+            batch.events.extend(pending.events);
+            batch.uncounted.extend(pending.uncounted);
+            batch.rejected.extend(pending.rejected);
+            batch.received.extend(pending.received);
+            batch.duplicates += pending.duplicates;
+            batch.minutes.extend(state.minute_rows());
+            if snapshot_due {
+                batch.snapshots.extend(state.snapshot_rows(now, version));
+            }
+            if state.next_offset > state.committed {
+                batch.offsets.push((state.partition, state.next_offset));
+            }
+        }
+        if snapshot_due {
+            self.last_snapshot = Some(Instant::now());
+        }
+        self.pending_messages = 0;
+        batch
+    }
+
+    /// Drains what was read into a batch (unless one is in progress) and
+    /// writes it; see the module doc for the order.
+    pub fn flush<C: ConsumerContext>(
+        &mut self,
+        consumer: &BaseConsumer<C>,
+    ) -> Result<(), StepError> {
+        let mut batch = match self.batch.take() {
+            Some(batch) => batch,
+            None => self.drain(),
+        };
+        let result = self.write(consumer, &mut batch);
+        if let Err(e) = result {
+            self.batch = Some(batch);
+            return Err(e);
+        }
+        let now = Utc::now();
+        for received in &batch.received {
+            ::metrics::histogram!(metrics::FRESHNESS_SECONDS)
+                .record((now - *received).as_seconds_f64().max(0.0));
+        }
+        metrics::events("counted", batch.events.len() as u64);
+        metrics::events("duplicate", batch.duplicates);
+        let late = batch
+            .uncounted
+            .iter()
+            .filter(|r| r.reason == "late")
+            .count() as u64;
+        metrics::events("late", late);
+        metrics::events("suspect", batch.uncounted.len() as u64 - late);
+        metrics::events("dead_lettered", batch.rejected.len() as u64);
+        for (p, offset) in &batch.offsets {
+            if let Some(state) = self.owned.get_mut(p) {
+                state.committed = *offset;
+                state.forget_settled();
+            }
+        }
+        let held = self
+            .owned
+            .values()
+            .map(PartitionState::held)
+            .fold((0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        ::metrics::gauge!(metrics::HELD, "kind" => "cell_minutes").set(held.0 as f64);
+        ::metrics::gauge!(metrics::HELD, "kind" => "rollup_keys").set(held.1 as f64);
+        ::metrics::gauge!(metrics::HELD, "kind" => "event_ids").set(held.2 as f64);
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    fn write<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        batch: &mut Batch,
+    ) -> Result<(), StepError> {
+        let client = &self.client;
+        while batch.done < STEPS {
+            match batch.done {
+                0 => {
+                    self.runtime
+                        .block_on(sink::insert(client, "feedback_events", &batch.events))?
+                }
+                1 => {
+                    self.runtime
+                        .block_on(sink::insert(client, "late_events", &batch.uncounted))?
+                }
+                2 => {
+                    let rows: Vec<RejectedRow> =
+                        batch.rejected.iter().map(|r| r.row.clone()).collect();
+                    self.runtime
+                        .block_on(sink::insert(client, "rejected_events", &rows))?
+                }
+                3 => self
+                    .runtime
+                    .block_on(self.dead_letters.publish(&batch.rejected))
+                    .map_err(|source| StepError::Kafka {
+                        what: "publishing dead letters",
+                        source,
+                    })?,
+                4 => {
+                    self.runtime
+                        .block_on(sink::insert(client, "score_minutes", &batch.minutes))?
+                }
+                5 => self.runtime.block_on(sink::insert(
+                    client,
+                    "score_snapshots",
+                    &batch.snapshots,
+                ))?,
+                _ => {
+                    if !batch.offsets.is_empty() {
+                        let mut tpl = TopicPartitionList::new();
+                        for (p, offset) in &batch.offsets {
+                            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*offset))
+                                .map_err(|source| StepError::Kafka {
+                                    what: "building the commit",
+                                    source,
+                                })?;
+                        }
+                        if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+                            // The rows are in ClickHouse; a later flush
+                            // commits a later offset, or the next owner
+                            // replays these messages and writes the same.
+                            tracing::warn!(error = %e, "offset commit failed; the next flush commits again");
+                            batch.offsets.clear();
+                        }
+                    }
+                }
+            }
+            batch.done += 1;
+        }
+        Ok(())
+    }
+
+    /// Partitions owned or being restored.
+    pub fn assigned(&self) -> Vec<i32> {
+        self.owned.keys().chain(&self.unrestored).copied().collect()
+    }
+
+    /// The feedback topic.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Makes the next flush write snapshots (at shutdown, so the last
+    /// rolling windows are in ClickHouse).
+    pub fn force_snapshot(&mut self) {
+        self.last_snapshot = None;
+    }
+
+    /// Waits for dead letters still queued (at shutdown).
+    pub fn close(&self) {
+        self.dead_letters.flush(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,61 @@
+//! The processor's Prometheus metrics: names and labels as documented in
+//! docs/metrics.md.
+
+use std::sync::Once;
+
+/// Messages by `outcome` (`counted`, `duplicate`, `late`, `suspect`,
+/// `dead_lettered`).
+pub const EVENTS: &str = "carepulse_process_events_total";
+/// Messages not yet processed, by `partition`.
+pub const CONSUMER_LAG: &str = "carepulse_process_consumer_lag";
+/// From ingest accepting an event to its counts being in ClickHouse.
+pub const FRESHNESS_SECONDS: &str = "carepulse_process_freshness_seconds";
+/// Rows per ClickHouse insert, by `table`.
+pub const SINK_ROWS: &str = "carepulse_process_sink_rows";
+/// Time of one ClickHouse insert, by `table`.
+pub const SINK_SECONDS: &str = "carepulse_process_sink_duration_seconds";
+/// Failed ClickHouse inserts, by `table`.
+pub const SINK_ERRORS: &str = "carepulse_process_sink_errors_total";
+/// Partitions this instance owns.
+pub const ASSIGNED: &str = "carepulse_process_assigned_partitions";
+/// Events replayed from ClickHouse on assignment.
+pub const RESTORED: &str = "carepulse_process_restored_events_total";
+/// State held, by `kind` (`cell_minutes`, `rollup_keys`, `event_ids`).
+pub const HELD: &str = "carepulse_process_held_keys";
+
+/// Installs the recorder and describes the metrics (once).
+pub fn describe() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        carepulse_metrics::handle();
+        metrics::describe_counter!(EVENTS, "feedback messages read, by what became of them");
+        metrics::describe_gauge!(CONSUMER_LAG, "messages on the partition not yet processed");
+        metrics::describe_histogram!(
+            FRESHNESS_SECONDS,
+            metrics::Unit::Seconds,
+            "from ingest accepting an event to its counts being written to ClickHouse"
+        );
+        metrics::describe_histogram!(SINK_ROWS, "rows per ClickHouse insert");
+        metrics::describe_histogram!(
+            SINK_SECONDS,
+            metrics::Unit::Seconds,
+            "time of one ClickHouse insert"
+        );
+        metrics::describe_counter!(SINK_ERRORS, "failed ClickHouse inserts (retried)");
+        metrics::describe_gauge!(ASSIGNED, "partitions this instance owns");
+        metrics::describe_counter!(RESTORED, "events replayed from ClickHouse on assignment");
+        metrics::describe_gauge!(HELD, "state held in memory");
+    });
+}
+
+/// Counts `n` messages with `outcome`.
+pub fn events(outcome: &'static str, n: u64) {
+    if n > 0 {
+        metrics::counter!(EVENTS, "outcome" => outcome).increment(n);
+    }
+}
+
+/// Sets the lag gauge of `partition`.
+pub fn gauge_lag(partition: i32, lag: i64) {
+    metrics::gauge!(CONSUMER_LAG, "partition" => partition.to_string()).set(lag.max(0) as f64);
+}

@@ -1,0 +1,261 @@
+//! The state of one Kafka partition: its engine, where it stands in the
+//! partition, and the rows read since the last flush.
+
+use carepulse_clickhouse::rows::{
+    seconds, EventRow, MinuteCountRow, RejectedRow, SnapshotRow, UncountedRow,
+};
+use carepulse_engine::{minute_of, Engine, EngineConfig, Outcome};
+use carepulse_model::FeedbackEvent;
+use chrono::{DateTime, TimeDelta, Utc};
+use rustc_hash::FxHashMap as HashMap;
+
+/// How far out of order `received_at` may be within a partition (several
+/// ingest instances publish to it): state is kept this much longer than
+/// the allowed lateness needs.
+pub const DISORDER: TimeDelta = TimeDelta::hours(1);
+
+/// Longest message kept in `rejected_events` (the dead-letter topic gets
+/// it whole).
+const REJECTED_PAYLOAD_LIMIT: usize = 64 * 1024;
+
+/// A message that could not be decoded or validated.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// Its row in `rejected_events`.
+    pub row: RejectedRow,
+    /// The message key, for the dead-letter topic.
+    pub key: Option<Vec<u8>>,
+    /// The message, whole, for the dead-letter topic.
+    pub payload: Vec<u8>,
+}
+
+/// Rows read since the last flush.
+#[derive(Debug, Default)]
+pub struct Pending {
+    /// Counted events.
+    pub events: Vec<EventRow>,
+    /// Late and suspect events, kept for audit.
+    pub uncounted: Vec<UncountedRow>,
+    /// Messages for the dead-letter topic.
+    pub rejected: Vec<Rejected>,
+    /// `received_at` of the counted events (for freshness).
+    pub received: Vec<DateTime<Utc>>,
+    /// Messages read.
+    pub messages: usize,
+    /// Duplicates read.
+    pub duplicates: u64,
+}
+
+/// Identity of a snapshot row: rollup, window and key columns.
+type SnapshotId = (String, u32, [String; 11]);
+
+fn snapshot_id(r: &SnapshotRow) -> SnapshotId {
+    (
+        r.rollup.clone(),
+        r.window_minutes,
+        [
+            r.facility.clone(),
+            r.organisation.clone(),
+            r.department.clone(),
+            r.journey.clone(),
+            r.stage.clone(),
+            r.experience.clone(),
+            r.channel.clone(),
+            r.respondent_role.clone(),
+            r.questionnaire.clone(),
+            r.question.clone(),
+            r.scale.clone(),
+        ],
+    )
+}
+
+/// One partition's engine and position.
+#[derive(Debug)]
+pub struct PartitionState {
+    /// Partition number.
+    pub partition: i32,
+    engine: Engine,
+    /// Offset of the next message to process.
+    pub next_offset: i64,
+    /// Offset committed last (state covers every message before it once
+    /// flushed).
+    pub committed: i64,
+    max_minute: i64,
+    max_received: Option<DateTime<Utc>>,
+    written: HashMap<SnapshotId, SnapshotRow>,
+    /// Rows read since the last flush.
+    pub pending: Pending,
+}
+
+impl PartitionState {
+    /// An empty state starting at `committed`.
+    pub fn new(partition: i32, committed: i64, config: EngineConfig) -> Self {
+        PartitionState {
+            partition,
+            engine: Engine::new(config),
+            next_offset: committed,
+            committed,
+            max_minute: i64::MIN,
+            max_received: None,
+            written: HashMap::default(),
+            pending: Pending::default(),
+        }
+    }
+
+    /// Replays a counted event stored in ClickHouse (restoring state); it
+    /// is not written again.
+    pub fn restore(&mut self, event: &FeedbackEvent) {
+        if self.engine.record(event) == Outcome::Counted {
+            self.note(event);
+        }
+    }
+
+    /// Ends a restore: the restored minutes are in ClickHouse already, and
+    /// `written` holds the snapshot rows ClickHouse has for the partition.
+    pub fn restored(&mut self, written: Vec<SnapshotRow>) {
+        self.engine.drain_minutes();
+        self.written = written.into_iter().map(|r| (snapshot_id(&r), r)).collect();
+    }
+
+    fn note(&mut self, event: &FeedbackEvent) {
+        self.max_minute = self
+            .max_minute
+            .max(minute_of(event.occurred_at.with_timezone(&Utc)));
+        if self.max_received.is_none_or(|r| event.received_at > r) {
+            self.max_received = Some(event.received_at);
+        }
+    }
+
+    /// Handles the message at `offset`. Messages before the position (a
+    /// redelivery of what this state already holds) are skipped.
+    pub fn handle(&mut self, offset: i64, key: Option<&[u8]>, payload: &[u8], now: DateTime<Utc>) {
+        if offset < self.next_offset {
+            return;
+        }
+        self.next_offset = offset + 1;
+        self.pending.messages += 1;
+        let reject = |pending: &mut Pending, reason: String| {
+            let text =
+                String::from_utf8_lossy(&payload[..payload.len().min(REJECTED_PAYLOAD_LIMIT)]);
+            pending.rejected.push(Rejected {
+                row: RejectedRow {
+                    kafka_partition: self.partition as u16,
+                    kafka_offset: offset as u64,
+                    seen_at: seconds(&now),
+                    reason,
+                    payload: text.into_owned(),
+                },
+                key: key.map(<[u8]>::to_vec),
+                payload: payload.to_vec(),
+            });
+        };
+        let event: FeedbackEvent = match serde_json::from_slice(payload) {
+            Ok(event) => event,
+            Err(e) => return reject(&mut self.pending, format!("not a feedback event v1: {e}")),
+        };
+        if event.v != 1 {
+            return reject(
+                &mut self.pending,
+                format!(
+                    "v: format version {} is not supported (expected 1)",
+                    event.v
+                ),
+            );
+        }
+        let uncounted = |reason: &str| UncountedRow {
+            event_id: event.event_id.clone(),
+            kafka_partition: self.partition as u16,
+            kafka_offset: offset as u64,
+            occurred_at: seconds(&event.occurred_at),
+            received_at: seconds(&event.received_at),
+            facility: event.facility.clone(),
+            department: event.department.clone(),
+            reason: reason.to_owned(),
+            payload: String::from_utf8_lossy(payload).into_owned(),
+        };
+        match self.engine.record(&event) {
+            Outcome::Counted => {
+                self.note(&event);
+                self.pending.received.push(event.received_at);
+                let text = String::from_utf8_lossy(payload).into_owned();
+                self.pending
+                    .events
+                    .push(EventRow::new(&event, self.partition, offset, text));
+            }
+            Outcome::Duplicate => self.pending.duplicates += 1,
+            Outcome::Late => {
+                let row = uncounted("late");
+                self.pending.uncounted.push(row);
+            }
+            Outcome::Suspect => {
+                let row = uncounted("repeat_press");
+                self.pending.uncounted.push(row);
+            }
+            Outcome::Invalid => reject(
+                &mut self.pending,
+                "answers: an answer is not valid on its scale".into(),
+            ),
+        }
+    }
+
+    /// Per-minute rows changed since the last call, versioned by the
+    /// position they include.
+    pub fn minute_rows(&mut self) -> Vec<MinuteCountRow> {
+        let version = self.next_offset.max(0) as u64;
+        self.engine
+            .drain_minutes()
+            .iter()
+            .map(|row| MinuteCountRow::new(row, version))
+            .collect()
+    }
+
+    /// Snapshot rows that differ from what was written last, at `now` (or
+    /// the latest event time if later); a key whose window emptied gets a
+    /// row of zeros.
+    pub fn snapshot_rows(&mut self, now: DateTime<Utc>, version: u64) -> Vec<SnapshotRow> {
+        let minute = minute_of(now).max(self.max_minute);
+        let at = DateTime::from_timestamp(minute * 60, 0).unwrap_or(now);
+        let at_secs = seconds(&at);
+        let current: HashMap<SnapshotId, SnapshotRow> = self
+            .engine
+            .snapshots(at)
+            .iter()
+            .map(|s| {
+                let row = SnapshotRow::new(s, self.partition, at_secs, version);
+                (snapshot_id(&row), row)
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (id, row) in &current {
+            if self
+                .written
+                .get(id)
+                .is_none_or(|w| w.counts() != row.counts())
+            {
+                out.push(row.clone());
+            }
+        }
+        for (id, old) in self.written.drain() {
+            if !current.contains_key(&id) && old.responses > 0 {
+                let zero = old.emptied(at_secs, version);
+                out.push(zero);
+            }
+        }
+        self.written = current;
+        out
+    }
+
+    /// Forgets what can no longer change (see `Engine::forget_settled`),
+    /// keeping [`DISORDER`] to spare.
+    pub fn forget_settled(&mut self) {
+        if let Some(received) = self.max_received {
+            self.engine.forget_settled(received - DISORDER);
+        }
+    }
+
+    /// Cell-minutes, rollup keys and event ids held.
+    pub fn held(&self) -> (usize, usize, usize) {
+        let (minutes, keys) = self.engine.held();
+        (minutes, keys, self.engine.remembered_ids())
+    }
+}

@@ -1,0 +1,148 @@
+//! ClickHouse IO of the processor: batched inserts (one per table and
+//! flush) and the queries that restore a partition's state.
+
+use std::time::{Duration, Instant};
+
+use carepulse_clickhouse::rows::{seconds, SnapshotRow};
+use carepulse_model::FeedbackEvent;
+use chrono::{DateTime, TimeDelta, Utc};
+use clickhouse::{Client, Row, RowOwned, RowWrite};
+use serde::Deserialize;
+
+use crate::metrics;
+
+/// A ClickHouse operation failed.
+#[derive(Debug, thiserror::Error)]
+#[error("ClickHouse {what} failed: {source}")]
+pub struct SinkError {
+    /// What was attempted (`insert into score_minutes`, ...).
+    pub what: String,
+    /// The client error.
+    pub source: clickhouse::error::Error,
+}
+
+/// Writes `rows` into `table` in one insert.
+pub async fn insert<T>(client: &Client, table: &'static str, rows: &[T]) -> Result<(), SinkError>
+where
+    T: RowOwned + RowWrite,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let result = async {
+        let mut insert = client
+            .insert::<T>(table)
+            .await?
+            .with_timeouts(Some(Duration::from_secs(30)), Some(Duration::from_secs(60)));
+        for row in rows {
+            insert.write(row).await?;
+        }
+        insert.end().await
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            ::metrics::histogram!(metrics::SINK_ROWS, "table" => table).record(rows.len() as f64);
+            ::metrics::histogram!(metrics::SINK_SECONDS, "table" => table)
+                .record(started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Err(source) => {
+            ::metrics::counter!(metrics::SINK_ERRORS, "table" => table).increment(1);
+            Err(SinkError {
+                what: format!("insert into {table}"),
+                source,
+            })
+        }
+    }
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct StoredEvent {
+    payload: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct Latest {
+    received: u32,
+    events: u64,
+}
+
+/// Replays into `each` the counted events of `partition` stored before
+/// offset `committed` that can still matter: touchpoints not older than
+/// `horizon` before the partition's latest `received_at`. Returns how many.
+pub async fn restore_events(
+    client: &Client,
+    partition: i32,
+    committed: i64,
+    horizon: TimeDelta,
+    mut each: impl FnMut(&FeedbackEvent),
+) -> Result<u64, SinkError> {
+    let error = |source| SinkError {
+        what: format!("restore of partition {partition}"),
+        source,
+    };
+    if committed <= 0 {
+        return Ok(0);
+    }
+    let latest = client
+        .query(
+            "SELECT toUInt32(max(received_at)) AS received, count() AS events FROM feedback_events \
+             WHERE kafka_partition = ? AND kafka_offset < ?",
+        )
+        .bind(partition as u16)
+        .bind(committed as u64)
+        .fetch_one::<Latest>()
+        .await
+        .map_err(error)?;
+    if latest.events == 0 {
+        return Ok(0);
+    }
+    let latest_received =
+        DateTime::<Utc>::from_timestamp(i64::from(latest.received), 0).unwrap_or_default();
+    let from = seconds(&(latest_received - horizon));
+    let mut cursor = client
+        .query(
+            "SELECT payload FROM feedback_events FINAL \
+             WHERE kafka_partition = ? AND kafka_offset < ? AND occurred_at >= toDateTime(?) \
+             ORDER BY kafka_offset",
+        )
+        .bind(partition as u16)
+        .bind(committed as u64)
+        .bind(from)
+        .fetch::<StoredEvent>()
+        .map_err(error)?;
+    let mut n = 0;
+    while let Some(row) = cursor.next().await.map_err(error)? {
+        match serde_json::from_str::<FeedbackEvent>(&row.payload) {
+            Ok(event) => {
+                each(&event);
+                n += 1;
+            }
+            Err(e) => {
+                tracing::error!(partition, error = %e, "a stored event does not decode; skipped")
+            }
+        }
+    }
+    ::metrics::counter!(metrics::RESTORED).increment(n);
+    Ok(n)
+}
+
+/// The non-empty snapshot rows ClickHouse holds for `partition`.
+pub async fn written_snapshots(
+    client: &Client,
+    partition: i32,
+) -> Result<Vec<SnapshotRow>, SinkError> {
+    client
+        .query(
+            "SELECT ?fields FROM score_snapshots FINAL WHERE kafka_partition = ? AND responses > 0",
+        )
+        .bind(partition as u16)
+        .fetch_all::<SnapshotRow>()
+        .await
+        .map_err(|source| SinkError {
+            what: format!("reading the snapshots of partition {partition}"),
+            source,
+        })
+}
