@@ -4,7 +4,8 @@
 //! added later included) runs, with Grafana's macros and variables
 //! substituted, against a database seeded with two simulated days at St
 //! Mary's (events through validation and the scoring engine, as the
-//! processor writes them), on the real local ClickHouse 18.16 and on
+//! processor writes them, and the analytics tables as `carepulse analyze`
+//! writes them over those events), on the real local ClickHouse 18.16 and on
 //! current ClickHouse (chdb); each must return the columns its panel uses
 //! and at least one row. Every PromQL expression (panels and
 //! `deploy/prometheus/rules`) passes `promtool` and evaluates without error
@@ -43,6 +44,7 @@ struct Seeded {
     uncounted: usize,
     minutes: usize,
     snapshots: usize,
+    analysis: usize,
 }
 
 async fn insert<T>(client: &clickhouse::Client, table: &str, rows: &[T])
@@ -160,6 +162,22 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
     carepulse_clickhouse::write_catalog(&client, database, &catalog, 1)
         .await
         .unwrap();
+    // The analytics tables, as `carepulse analyze` writes them: the engine
+    // over the stored events of the last 90 days.
+    let settings = carepulse_analytics::ReportSettings {
+        from: Some(now - TimeDelta::days(90)),
+        until: Some(now),
+        ..Default::default()
+    };
+    let analysed = carepulse_clickhouse::analyze(
+        &client,
+        database,
+        std::sync::Arc::new(catalog.clone()),
+        settings,
+        now,
+    )
+    .await
+    .unwrap();
     // Over HTTP: the links hold '?', which the client takes for a bind
     // parameter.
     let url = carepulse_service_tests::clickhouse_url();
@@ -179,6 +197,9 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
         uncounted: uncounted.len(),
         minutes: minutes.len(),
         snapshots: snapshots.len(),
+        analysis: analysed.rows.drivers.len()
+            + analysed.rows.quality.len()
+            + analysed.rows.stages.len(),
     }
 }
 
@@ -301,6 +322,7 @@ fn scenarios(now: DateTime<Utc>) -> Vec<(&'static str, Interpolation)> {
                 ("journey", "ed-visit"),
                 ("window", "1440"),
                 ("kind", "*"),
+                ("questionnaire", "ed-visit-survey"),
             ]),
         ),
         (
@@ -313,6 +335,7 @@ fn scenarios(now: DateTime<Utc>) -> Vec<(&'static str, Interpolation)> {
                 ("journey", "outpatient-appointment"),
                 ("window", "10080"),
                 ("kind", "score_drop"),
+                ("questionnaire", "*"),
             ]),
         ),
     ]
@@ -416,7 +439,8 @@ async fn every_dashboard_query_answers_on_clickhouse_18_and_current_clickhouse()
         seeded.events > 1000
             && seeded.snapshots > 100
             && seeded.minutes > 100
-            && seeded.uncounted > 0,
+            && seeded.uncounted > 0
+            && seeded.analysis > 50,
         "{seeded:?}"
     );
 
@@ -468,6 +492,10 @@ async fn every_dashboard_query_answers_on_clickhouse_18_and_current_clickhouse()
         "score_snapshots",
         "alert_events",
         "catalog_stages",
+        "driver_importance",
+        "question_quality",
+        "journey_stage_scores",
+        "analysis_runs",
     ] {
         let response = http
             .post(format!("{url}/?database={database}"))

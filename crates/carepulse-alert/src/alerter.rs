@@ -1,6 +1,11 @@
 //! The alerter: backfill at start, then one tick per interval (read,
 //! detect, deliver), with the time passed in so a replay or a test can
 //! run weeks in seconds.
+//!
+//! A replay (`carepulse alert --replay-from`) starts in the past and calls
+//! [`Alerter::catch_up`]: ticks `step` apart through the stored arrivals,
+//! as fast as ClickHouse answers, until the next one would pass the wall
+//! clock; [`Alerter::run`] then goes on live from there.
 
 use std::future::Future;
 use std::time::Instant;
@@ -25,6 +30,21 @@ pub struct Alerter {
     overlap: TimeDelta,
     /// The previous tick's time: the next read reaches `overlap` before it.
     last_tick: DateTime<Utc>,
+}
+
+/// What a catch-up did.
+#[derive(Debug, Clone, Default)]
+pub struct CatchUp {
+    /// Ticks run.
+    pub ticks: usize,
+    /// Events fed.
+    pub events: usize,
+    /// Alerts that fired.
+    pub fired: usize,
+    /// Alerts that resolved.
+    pub resolved: usize,
+    /// The last tick's time (the start when no tick ran).
+    pub until: DateTime<Utc>,
 }
 
 /// What one tick did.
@@ -142,6 +162,41 @@ impl Alerter {
             events: fed.new_events,
             delivered,
         })
+    }
+
+    /// Ticks `step` apart from the previous tick for as long as the next
+    /// tick is not after `clock()` (read again before every tick, so a
+    /// catch-up that takes a while still ends at the present), each tick
+    /// as soon as the previous one is done. Stops at the first failed
+    /// tick; the next tick (of `run`) reads from the same point.
+    pub async fn catch_up(
+        &mut self,
+        step: TimeDelta,
+        clock: impl Fn() -> DateTime<Utc>,
+    ) -> Result<CatchUp, AlertError> {
+        let step = step.max(TimeDelta::seconds(1));
+        let mut done = CatchUp {
+            until: self.last_tick,
+            ..CatchUp::default()
+        };
+        while self.last_tick + step <= clock() {
+            let report = self.tick(self.last_tick + step).await?;
+            done.ticks += 1;
+            done.events += report.events;
+            for change in &report.changes {
+                match change.state {
+                    carepulse_detect::AlertState::Firing => done.fired += 1,
+                    carepulse_detect::AlertState::Resolved => done.resolved += 1,
+                }
+            }
+            done.until = self.last_tick;
+        }
+        Ok(done)
+    }
+
+    /// The previous tick's time (the start before the first tick).
+    pub fn last_tick(&self) -> DateTime<Utc> {
+        self.last_tick
     }
 
     /// Alerts firing now.

@@ -19,7 +19,9 @@
 //!    a separate task that never holds up a tick (`notify`).
 //!
 //! Time is passed in ([`Alerter::start`], [`Alerter::tick`]); `run` uses
-//! the wall clock. A replay (or a test) passes replayed time.
+//! the wall clock. A replay (or a test) passes replayed time:
+//! [`Alerter::catch_up`] ticks from a start in the past up to the wall
+//! clock as fast as ClickHouse answers, then `run` goes on live.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), carepulse_alert::AlertError> {
@@ -50,7 +52,7 @@ pub mod publish;
 mod settings;
 pub mod source;
 
-pub use alerter::{Alerter, TickReport};
+pub use alerter::{Alerter, CatchUp, TickReport};
 pub use carepulse_detect::DetectConfig;
 pub use engine::{Arrival, Engine, HourCount};
 pub use notify::{Notifier, NotifierStats};

@@ -26,15 +26,22 @@
 //! - `late_events` and `rejected_events`: kept for audit, never counted.
 //! - `catalog_stages`: the catalog's journeys, stages in order, written by
 //!   `carepulse migrate` for the dashboards ([`catalog`]).
+//! - `driver_importance`, `question_quality`, `journey_stage_scores`,
+//!   `analysis_runs`: the analytics engine's results over a window, one
+//!   computation per `computed_at`, written by `carepulse analyze`
+//!   ([`analytics`], [`analyze()`]).
 //! - `schema_migrations`: which migrations ran.
 //!
 //! Counts, not scores, are stored: scores (linear mean, top box, NPS, CSAT,
 //! FFT, Wilson intervals) are computed from summed counts, so any range and
 //! rollup gives exact scores (docs/scales.md).
 
+pub mod analytics;
+mod analyze;
 pub mod catalog;
 mod migrations;
 pub mod rows;
 
+pub use analyze::{analyze, events_sql, AnalyzeError, Analyzed};
 pub use catalog::{stage_rows, write_catalog, StageRow};
 pub use migrations::{apply, statements, Applied, MigrateError, Migration, MIGRATIONS};

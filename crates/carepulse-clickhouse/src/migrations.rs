@@ -123,6 +123,55 @@ Migration {
         ) ENGINE = ReplacingMergeTree(version) \
         ORDER BY (journey, stage)",
     ],
+},
+Migration {
+    version: 4,
+    name: "analytics: driver importance, question quality, journey stages, runs",
+    statements: &[
+        // Written by `carepulse analyze`, one `computed_at` per computation;
+        // the run row is written last and readers take the latest run
+        // (analytics.rs).
+        "CREATE TABLE IF NOT EXISTS {db}.driver_importance (\
+            computed_at DateTime, window_from DateTime, window_to DateTime, \
+            questionnaire String, dimension String, group_key String, \
+            departments String, journeys String, experiences String, method String, \
+            responses UInt64, n UInt64, min_n UInt64, reliable UInt8, note String, \
+            r_squared Nullable(Float64), r_squared_low Nullable(Float64), r_squared_high Nullable(Float64), \
+            p_value Nullable(Float64), overall_mean Nullable(Float64), item String, rank UInt16, \
+            importance Nullable(Float64), importance_low Nullable(Float64), importance_high Nullable(Float64), \
+            share Nullable(Float64), share_low Nullable(Float64), share_high Nullable(Float64), \
+            performance Nullable(Float64), quadrant String, constant UInt8\
+        ) ENGINE = ReplacingMergeTree() \
+        PARTITION BY toYYYYMM(computed_at) \
+        ORDER BY (computed_at, questionnaire, dimension, group_key, item)",
+        "CREATE TABLE IF NOT EXISTS {db}.question_quality (\
+            computed_at DateTime, window_from DateTime, window_to DateTime, \
+            questionnaire String, responses UInt64, complete UInt64, alpha Nullable(Float64), note String, \
+            position UInt16, item String, answered UInt64, non_response Float64, mean Nullable(Float64), \
+            top_box Nullable(Float64), bottom_box Nullable(Float64), item_total Nullable(Float64), \
+            alpha_if_deleted Nullable(Float64), flags String\
+        ) ENGINE = ReplacingMergeTree() \
+        PARTITION BY toYYYYMM(computed_at) \
+        ORDER BY (computed_at, questionnaire, position, item)",
+        "CREATE TABLE IF NOT EXISTS {db}.journey_stage_scores (\
+            computed_at DateTime, window_from DateTime, window_to DateTime, \
+            journey String, journey_name String, position UInt16, stage String, stage_name String, \
+            department String, organisation String, n UInt64, linear_mean Nullable(Float64), \
+            top_box Nullable(Float64), sufficient UInt8, weakest UInt8, linked_visits UInt64, \
+            visits UInt64, bad_visits UInt64, rest_when_bad Nullable(Float64), \
+            rest_when_not_bad Nullable(Float64), impact Nullable(Float64), impact_reliable UInt8\
+        ) ENGINE = ReplacingMergeTree() \
+        PARTITION BY toYYYYMM(computed_at) \
+        ORDER BY (computed_at, journey, position, stage)",
+        "CREATE TABLE IF NOT EXISTS {db}.analysis_runs (\
+            computed_at DateTime, window_from DateTime, window_to DateTime, \
+            events_read UInt64, events_used UInt64, duplicates UInt64, malformed UInt64, \
+            min_n UInt64, replicates UInt32, level Float64, driver_rows UInt32, quality_rows UInt32, \
+            stage_rows UInt32, duration_seconds Float64, notes String\
+        ) ENGINE = ReplacingMergeTree() \
+        PARTITION BY toYYYYMM(computed_at) \
+        ORDER BY computed_at",
+    ],
 }];
 
 const BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS {db}.schema_migrations (\

@@ -70,6 +70,16 @@ impl EventRow {
     /// The row of `event`, read at `partition`/`offset`, whose published
     /// JSON is `payload`.
     pub fn new(event: &FeedbackEvent, partition: i32, offset: i64, payload: String) -> EventRow {
+        EventRow::from_event(event.clone(), partition, offset, payload)
+    }
+
+    /// [`EventRow::new`], moving the event's strings instead of copying them.
+    pub fn from_event(
+        event: FeedbackEvent,
+        partition: i32,
+        offset: i64,
+        payload: String,
+    ) -> EventRow {
         let overall_linear = event
             .overall
             .scale
@@ -77,37 +87,35 @@ impl EventRow {
             .ok()
             .and_then(|r| r.linear());
         EventRow {
-            event_id: event.event_id.clone(),
             kafka_partition: partition as u16,
             kafka_offset: offset as u64,
             occurred_at: seconds(&event.occurred_at),
             responded_at: seconds(&event.responded_at),
             received_at: seconds(&event.received_at),
-            facility: event.facility.clone(),
-            organisation: event.organisation.clone(),
-            department: event.department.clone(),
-            journey: event.journey.clone(),
-            stage: event.stage.clone(),
-            touchpoint: event.touchpoint.clone(),
             experience: event.experience.as_str().into(),
             channel: event.channel.as_str().into(),
             respondent_role: event.respondent_role.as_str().into(),
-            questionnaire: event.questionnaire.clone(),
-            source_id: event.source_id.clone().unwrap_or_default(),
+            source_id: event.source_id.unwrap_or_default(),
             subject: event
                 .subject
-                .as_ref()
                 .map(|p| p.as_str().to_owned())
                 .unwrap_or_default(),
             journey_instance: event
                 .journey_instance
-                .as_ref()
                 .map(|p| p.as_str().to_owned())
                 .unwrap_or_default(),
             overall_scale: event.overall.scale.name().into(),
             overall_linear,
             has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
             consent_to_contact: u8::from(event.consent_to_contact),
+            event_id: event.event_id,
+            facility: event.facility,
+            organisation: event.organisation,
+            department: event.department,
+            journey: event.journey,
+            stage: event.stage,
+            touchpoint: event.touchpoint,
+            questionnaire: event.questionnaire,
             payload,
         }
     }
@@ -232,6 +240,95 @@ impl MinuteCountRow {
     /// The counts.
     pub fn counts(&self) -> Counts {
         counts_of!(self)
+    }
+}
+
+/// A `score_minutes` row to write, borrowing the cell's strings from the
+/// engine (a flush writes about one per answer; owned strings cost as much
+/// as the rest of the flush).
+#[derive(Debug, Clone, Row, Serialize)]
+pub struct MinuteCountWrite<'a> {
+    /// The minute (event time), as seconds.
+    pub minute: u32,
+    /// Facility id.
+    pub facility: &'a str,
+    /// Organisation id.
+    pub organisation: &'a str,
+    /// Department id.
+    pub department: &'a str,
+    /// Journey id.
+    pub journey: &'a str,
+    /// Stage id.
+    pub stage: &'a str,
+    /// `patient` or `customer`.
+    pub experience: &'a str,
+    /// Channel.
+    pub channel: &'a str,
+    /// Respondent role.
+    pub respondent_role: &'a str,
+    /// Questionnaire id.
+    pub questionnaire: &'a str,
+    /// Question id.
+    pub question: &'a str,
+    /// Scale name.
+    pub scale: &'static str,
+    /// Every answer.
+    pub responses: u32,
+    /// Answers with a linear score.
+    pub valid: u32,
+    /// Sum of linear scores.
+    pub linear_sum: f64,
+    /// Top-box answers.
+    pub top_box: u32,
+    /// Bottom-box answers.
+    pub bottom_box: u32,
+    /// Favourable answers.
+    pub positive: u32,
+    /// Unfavourable answers.
+    pub negative: u32,
+    /// "Don't know" answers.
+    pub dont_know: u32,
+    /// NPS promoters.
+    pub promoters: u32,
+    /// NPS passives.
+    pub passives: u32,
+    /// NPS detractors.
+    pub detractors: u32,
+    /// Higher replaces lower: the Kafka position the counts include.
+    pub version: u64,
+}
+
+impl<'a> MinuteCountWrite<'a> {
+    /// The row of an engine minute, including its partition up to `version`.
+    pub fn new(row: &'a MinuteRow, version: u64) -> Self {
+        let d = |i: usize| row.cell.dims[i].as_str();
+        let c = &row.counts;
+        MinuteCountWrite {
+            minute: (row.minute * 60).clamp(0, i64::from(u32::MAX)) as u32,
+            facility: d(0),
+            organisation: d(1),
+            department: d(2),
+            journey: d(3),
+            stage: d(4),
+            experience: d(5),
+            channel: d(6),
+            respondent_role: d(7),
+            questionnaire: d(8),
+            question: row.cell.question.as_str(),
+            scale: row.cell.scale.name(),
+            responses: c.responses,
+            valid: c.valid,
+            linear_sum: c.linear_sum,
+            top_box: c.top_box,
+            bottom_box: c.bottom_box,
+            positive: c.positive,
+            negative: c.negative,
+            dont_know: c.dont_know,
+            promoters: c.promoters,
+            passives: c.passives,
+            detractors: c.detractors,
+            version,
+        }
     }
 }
 

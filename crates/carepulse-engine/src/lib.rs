@@ -148,16 +148,17 @@ impl Engine {
         if event.received_at - occurred > self.lateness {
             return Outcome::Late;
         }
-        let mut responses = Vec::with_capacity(1 + event.items.len());
-        for answer in std::iter::once(&event.overall).chain(&event.items) {
-            match answer.scale.parse(&answer.value) {
-                Ok(r) => responses.push((answer, r)),
-                Err(_) => return Outcome::Invalid,
-            }
+        // Check every answer before counting any, without allocating.
+        let answers = || std::iter::once(&event.overall).chain(&event.items);
+        if answers().any(|a| a.scale.parse(&a.value).is_err()) {
+            return Outcome::Invalid;
         }
         let minute = minute_of(occurred);
         let dims = self.interner.dims(event);
-        for (answer, response) in responses {
+        for answer in answers() {
+            let Ok(response) = answer.scale.parse(&answer.value) else {
+                continue; // checked above
+            };
             let cell = self.interner.cell(&dims, answer);
             let mut one = Counts::default();
             one.record(&response);

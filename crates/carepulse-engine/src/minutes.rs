@@ -2,7 +2,9 @@
 //! full values of every minute that changed since the last flush (so that
 //! writing a minute again replaces it rather than adding to it).
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::cell::Cell;
 use crate::counts::Counts;
@@ -19,34 +21,47 @@ pub struct MinuteRow {
 }
 
 /// Per-minute counts per cell, with the minutes changed since the last
-/// [`MinuteCells::drain_changed`].
+/// [`MinuteCells::drain_changed`]. One hash lookup per answer: each entry
+/// carries its own "changed" flag.
 #[derive(Debug, Default)]
 pub struct MinuteCells {
-    counts: HashMap<(i64, Cell), Counts>,
-    changed: HashSet<(i64, Cell)>,
+    counts: HashMap<(i64, Cell), (Counts, bool)>,
+    changed: Vec<(i64, Cell)>,
 }
 
 impl MinuteCells {
     /// The counts of `cell` in `minute`, to add answers to.
     pub fn entry(&mut self, minute: i64, cell: Cell) -> &mut Counts {
-        let key = (minute, cell);
-        if !self.changed.contains(&key) {
-            self.changed.insert(key.clone());
+        let MinuteCells { counts, changed } = self;
+        match counts.entry((minute, cell)) {
+            Entry::Occupied(occupied) => {
+                if !occupied.get().1 {
+                    changed.push(occupied.key().clone());
+                }
+                let slot = occupied.into_mut();
+                slot.1 = true;
+                &mut slot.0
+            }
+            Entry::Vacant(vacant) => {
+                changed.push(vacant.key().clone());
+                &mut vacant.insert((Counts::default(), true)).0
+            }
         }
-        self.counts.entry(key).or_default()
     }
 
     /// Full values of every minute changed since the last call, in no
     /// particular order.
     pub fn drain_changed(&mut self) -> Vec<MinuteRow> {
-        self.changed
-            .drain()
+        let MinuteCells { counts, changed } = self;
+        changed
+            .drain(..)
             .filter_map(|key| {
-                let counts = *self.counts.get(&key)?;
+                let slot = counts.get_mut(&key)?;
+                slot.1 = false;
                 Some(MinuteRow {
                     minute: key.0,
                     cell: key.1,
-                    counts,
+                    counts: slot.0,
                 })
             })
             .collect()

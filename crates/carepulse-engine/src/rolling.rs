@@ -165,9 +165,10 @@ impl RollingScores {
 
     /// Adds counts of `cell` at `minute` to every rollup key it belongs to.
     pub fn add(&mut self, minute: i64, cell: &Cell, counts: &Counts) {
-        let ids = self.key_ids(cell).to_vec();
-        for id in ids {
-            let series = &mut self.series[id];
+        self.key_ids(cell);
+        let (by_cell, series) = (&self.by_cell, &mut self.series);
+        for &id in &by_cell[cell] {
+            let series = &mut series[id];
             series.minutes.add(minute, counts);
             series.hours.add(minute.div_euclid(60), counts);
         }

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use carepulse_clickhouse::rows::{
-    EventRow, MinuteCountRow, RejectedRow, SnapshotRow, UncountedRow,
+    EventRow, MinuteCountWrite, RejectedRow, SnapshotRow, UncountedRow,
 };
-use carepulse_engine::EngineConfig;
+use carepulse_engine::{EngineConfig, MinuteRow};
 use chrono::{TimeDelta, Utc};
 use clickhouse::Client;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::runtime::Handle;
 
@@ -21,6 +21,27 @@ use crate::dead_letter::DeadLetters;
 use crate::partition::{PartitionState, Rejected, DISORDER};
 use crate::settings::ProcessSettings;
 use crate::{metrics, sink};
+
+/// A message read and not handled yet.
+#[derive(Debug)]
+pub struct Held {
+    partition: i32,
+    offset: i64,
+    key: Option<Vec<u8>>,
+    payload: Vec<u8>,
+}
+
+impl Held {
+    /// A copy of `message`.
+    pub fn of(message: &BorrowedMessage<'_>) -> Held {
+        Held {
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(<[u8]>::to_vec),
+            payload: message.payload().unwrap_or_default().to_vec(),
+        }
+    }
+}
 
 /// Why a step of the processor failed; every one is retried.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +67,7 @@ struct Batch {
     events: Vec<EventRow>,
     uncounted: Vec<UncountedRow>,
     rejected: Vec<Rejected>,
-    minutes: Vec<MinuteCountRow>,
+    minutes: Vec<(u64, Vec<MinuteRow>)>,
     snapshots: Vec<SnapshotRow>,
     received: Vec<chrono::DateTime<Utc>>,
     duplicates: u64,
@@ -68,7 +89,7 @@ pub struct Core {
     owned: BTreeMap<i32, PartitionState>,
     parked: BTreeMap<i32, PartitionState>,
     unrestored: BTreeSet<i32>,
-    held: VecDeque<OwnedMessage>,
+    held: VecDeque<Held>,
     batch: Option<Batch>,
     pending_messages: usize,
     last_flush: Instant,
@@ -103,7 +124,7 @@ impl Core {
     }
 
     /// Keeps a message for [`Core::work`].
-    pub fn hold(&mut self, message: OwnedMessage) {
+    pub fn hold(&mut self, message: Held) {
         self.held.push_back(message);
     }
 
@@ -134,7 +155,7 @@ impl Core {
                 }
             }
         }
-        self.held.retain(|m| !partitions.contains(&m.partition()));
+        self.held.retain(|m| !partitions.contains(&m.partition));
         for p in partitions {
             self.unrestored.remove(p);
             if let Some(mut state) = self.owned.remove(p) {
@@ -182,16 +203,10 @@ impl Core {
         }
         let now = Utc::now();
         while let Some(message) = self.held.pop_front() {
-            let p = message.partition();
-            let Some(state) = self.owned.get_mut(&p) else {
+            let Some(state) = self.owned.get_mut(&message.partition) else {
                 continue; // revoked since it was read
             };
-            state.handle(
-                message.offset(),
-                message.key(),
-                message.payload().unwrap_or_default(),
-                now,
-            );
+            state.handle(message.offset, message.key, message.payload, now);
             self.pending_messages += 1;
             if self.pending_messages >= self.settings.max_batch_events {
                 self.flush(consumer)?;
@@ -288,7 +303,7 @@ impl Core {
             batch.rejected.extend(pending.rejected);
             batch.received.extend(pending.received);
             batch.duplicates += pending.duplicates;
-            batch.minutes.extend(state.minute_rows());
+            batch.minutes.push(state.minute_rows());
             if snapshot_due {
                 batch.snapshots.extend(state.snapshot_rows(now, version));
             }
@@ -381,8 +396,19 @@ impl Core {
                         source,
                     })?,
                 4 => {
+                    let rows: Vec<MinuteCountWrite<'_>> = batch
+                        .minutes
+                        .iter()
+                        .flat_map(|(version, rows)| {
+                            rows.iter().map(|row| MinuteCountWrite::new(row, *version))
+                        })
+                        .collect();
                     self.runtime
-                        .block_on(sink::insert(client, "score_minutes", &batch.minutes))?
+                        .block_on(sink::insert_rows::<MinuteCountWrite<'static>>(
+                            client,
+                            "score_minutes",
+                            &rows,
+                        ))?
                 }
                 5 => self.runtime.block_on(sink::insert(
                     client,

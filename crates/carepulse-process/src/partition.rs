@@ -1,10 +1,8 @@
 //! The state of one Kafka partition: its engine, where it stands in the
 //! partition, and the rows read since the last flush.
 
-use carepulse_clickhouse::rows::{
-    seconds, EventRow, MinuteCountRow, RejectedRow, SnapshotRow, UncountedRow,
-};
-use carepulse_engine::{minute_of, Engine, EngineConfig, Outcome};
+use carepulse_clickhouse::rows::{seconds, EventRow, RejectedRow, SnapshotRow, UncountedRow};
+use carepulse_engine::{minute_of, Engine, EngineConfig, MinuteRow, Outcome};
 use carepulse_model::FeedbackEvent;
 use chrono::{DateTime, TimeDelta, Utc};
 use rustc_hash::FxHashMap as HashMap;
@@ -128,39 +126,46 @@ impl PartitionState {
 
     /// Handles the message at `offset`. Messages before the position (a
     /// redelivery of what this state already holds) are skipped.
-    pub fn handle(&mut self, offset: i64, key: Option<&[u8]>, payload: &[u8], now: DateTime<Utc>) {
+    pub fn handle(
+        &mut self,
+        offset: i64,
+        key: Option<Vec<u8>>,
+        payload: Vec<u8>,
+        now: DateTime<Utc>,
+    ) {
         if offset < self.next_offset {
             return;
         }
         self.next_offset = offset + 1;
         self.pending.messages += 1;
-        let reject = |pending: &mut Pending, reason: String| {
-            let text =
-                String::from_utf8_lossy(&payload[..payload.len().min(REJECTED_PAYLOAD_LIMIT)]);
+        let partition = self.partition;
+        let reject = |pending: &mut Pending, reason: String, key, payload: Vec<u8>| {
+            let kept = &payload[..payload.len().min(REJECTED_PAYLOAD_LIMIT)];
             pending.rejected.push(Rejected {
                 row: RejectedRow {
-                    kafka_partition: self.partition as u16,
+                    kafka_partition: partition as u16,
                     kafka_offset: offset as u64,
                     seen_at: seconds(&now),
                     reason,
-                    payload: text.into_owned(),
+                    payload: String::from_utf8_lossy(kept).into_owned(),
                 },
-                key: key.map(<[u8]>::to_vec),
-                payload: payload.to_vec(),
+                key,
+                payload,
             });
         };
-        let event: FeedbackEvent = match serde_json::from_slice(payload) {
+        let event: FeedbackEvent = match serde_json::from_slice(&payload) {
             Ok(event) => event,
-            Err(e) => return reject(&mut self.pending, format!("not a feedback event v1: {e}")),
+            Err(e) => {
+                let reason = format!("not a feedback event v1: {e}");
+                return reject(&mut self.pending, reason, key, payload);
+            }
         };
         if event.v != 1 {
-            return reject(
-                &mut self.pending,
-                format!(
-                    "v: format version {} is not supported (expected 1)",
-                    event.v
-                ),
+            let reason = format!(
+                "v: format version {} is not supported (expected 1)",
+                event.v
             );
+            return reject(&mut self.pending, reason, key, payload);
         }
         let uncounted = |reason: &str| UncountedRow {
             event_id: event.event_id.clone(),
@@ -171,16 +176,18 @@ impl PartitionState {
             facility: event.facility.clone(),
             department: event.department.clone(),
             reason: reason.to_owned(),
-            payload: String::from_utf8_lossy(payload).into_owned(),
+            payload: String::from_utf8_lossy(&payload).into_owned(),
         };
         match self.engine.record(&event) {
             Outcome::Counted => {
                 self.note(&event);
                 self.pending.received.push(event.received_at);
-                let text = String::from_utf8_lossy(payload).into_owned();
+                // Decoded as JSON, so UTF-8: moved, not copied.
+                let text = String::from_utf8(payload)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 self.pending
                     .events
-                    .push(EventRow::new(&event, self.partition, offset, text));
+                    .push(EventRow::from_event(event, self.partition, offset, text));
             }
             Outcome::Duplicate => self.pending.duplicates += 1,
             Outcome::Late => {
@@ -191,22 +198,17 @@ impl PartitionState {
                 let row = uncounted("repeat_press");
                 self.pending.uncounted.push(row);
             }
-            Outcome::Invalid => reject(
-                &mut self.pending,
-                "answers: an answer is not valid on its scale".into(),
-            ),
+            Outcome::Invalid => {
+                let reason = "answers: an answer is not valid on its scale".into();
+                reject(&mut self.pending, reason, key, payload)
+            }
         }
     }
 
-    /// Per-minute rows changed since the last call, versioned by the
-    /// position they include.
-    pub fn minute_rows(&mut self) -> Vec<MinuteCountRow> {
-        let version = self.next_offset.max(0) as u64;
-        self.engine
-            .drain_minutes()
-            .iter()
-            .map(|row| MinuteCountRow::new(row, version))
-            .collect()
+    /// Per-minute counts changed since the last call, with the version
+    /// they are written with: the position they include.
+    pub fn minute_rows(&mut self) -> (u64, Vec<MinuteRow>) {
+        (self.next_offset.max(0) as u64, self.engine.drain_minutes())
     }
 
     /// Snapshot rows that differ from what was written last, at `now` (or

@@ -17,7 +17,10 @@ use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, TopicPartitionList};
 use tokio::runtime::Handle;
 
-use crate::core::Core;
+use crate::core::{Core, Held};
+
+/// Messages taken from the consumer between two rounds of work.
+const BATCH: usize = 1_000;
 use crate::dead_letter::DeadLetters;
 use crate::metrics;
 use crate::settings::ProcessSettings;
@@ -140,13 +143,25 @@ pub fn run(config: ProcessorConfig, stop: Arc<AtomicBool>) -> Result<(), Process
         } else {
             lock(&core).backoff(failures - 1)
         };
-        let message = consumer.poll(wait);
-        let mut core = lock(&core);
-        match message {
-            Some(Ok(m)) => core.hold(m.detach()),
-            Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-            None => {}
+        // Take what is already fetched, up to a batch, before working.
+        let mut taken = 0;
+        let mut next = consumer.poll(wait);
+        loop {
+            match next {
+                Some(Ok(m)) => {
+                    lock(&core).hold(Held::of(&m));
+                    taken += 1;
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
+                None => break,
+            }
+            if taken >= BATCH {
+                break;
+            }
+            // A zero-timeout poll: callbacks (which take the lock) may run.
+            next = consumer.poll(Duration::ZERO);
         }
+        let mut core = lock(&core);
         match core.work(&consumer) {
             Ok(()) => {
                 if paused {

@@ -72,6 +72,8 @@ pub struct Settings {
     pub detect: DetectConfig,
     /// The alerter service.
     pub alert: AlertSettings,
+    /// `carepulse analyze` (docs/analytics.md).
+    pub analyze: AnalyzeSettings,
 }
 
 /// `[catalog]`
@@ -166,6 +168,64 @@ impl Default for ValidationSettings {
     }
 }
 
+/// `[analyze]`: the periodic analytics computation (docs/analytics.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyzeSettings {
+    /// Days of events each computation reads, ending when it runs.
+    pub window_days: u32,
+    /// Fewer answers (stages) or complete responses (drivers, alpha) are
+    /// marked insufficient or not reliable.
+    pub min_n: u64,
+    /// Bootstrap replicates of the driver intervals.
+    pub replicates: usize,
+    /// Seed of the bootstrap.
+    pub seed: u64,
+    /// Address of `/metrics` while `carepulse analyze --every` loops.
+    pub metrics_listen: String,
+}
+
+impl Default for AnalyzeSettings {
+    fn default() -> Self {
+        AnalyzeSettings {
+            window_days: 90,
+            min_n: 30,
+            replicates: 200,
+            seed: 1,
+            metrics_listen: "127.0.0.1:9467".into(),
+        }
+    }
+}
+
+impl AnalyzeSettings {
+    fn check(&self, problems: &mut Vec<String>) {
+        if !(1..=3660).contains(&self.window_days) {
+            problems.push(format!(
+                "analyze.window_days: {} must be from 1 to 3660",
+                self.window_days
+            ));
+        }
+        if self.min_n < 3 {
+            problems.push(format!(
+                "analyze.min_n: {} must be at least 3 (a regression needs a few responses)",
+                self.min_n
+            ));
+        }
+        if self.replicates > 10_000 {
+            problems.push(format!(
+                "analyze.replicates: {} must be at most 10000 (0 gives no intervals)",
+                self.replicates
+            ));
+        }
+        if self.metrics_listen.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(format!(
+                "analyze.metrics_listen: '{}' is not an address such as 127.0.0.1:9467",
+                self.metrics_listen
+            ));
+        }
+    }
+}
+
 /// Settings that passed validation, with the catalog loaded.
 #[derive(Debug)]
 pub struct ValidConfig {
@@ -185,6 +245,8 @@ pub struct ValidConfig {
     pub process: ProcessSettings,
     /// The alerter and its detectors.
     pub alert: AlertConfig,
+    /// `carepulse analyze`.
+    pub analyze: AnalyzeSettings,
 }
 
 /// Configuration that cannot be used, with every problem.
@@ -253,6 +315,7 @@ impl Settings {
         self.clickhouse.check(&mut problems);
         self.process.check(&mut problems);
         let alert = self.alert.check(&self.detect, &mut problems);
+        self.analyze.check(&mut problems);
         let limits = self.validation.check(&mut problems);
         let pseudonymiser = self.privacy.check(&mut problems);
         if !problems.is_empty() {
@@ -265,6 +328,7 @@ impl Settings {
             ingest: self.ingest,
             process: self.process,
             alert: alert.expect("no problems means [alert] and [detect] checked"),
+            analyze: self.analyze,
             limits,
             pseudonymiser,
         })
@@ -508,6 +572,36 @@ mod tests {
             assert!(
                 problems.contains("detect.timezone: 'Nowhere/Else'"),
                 "{problems}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn analyze_settings_are_checked_with_the_setting_named() {
+        Jail::expect_with(|jail| {
+            jail.create_file("catalog.toml", CATALOG)?;
+            jail.set_env("CAREPULSE__CATALOG__PATH", "catalog.toml");
+            jail.set_env("CAREPULSE__ANALYZE__WINDOW_DAYS", "0");
+            jail.set_env("CAREPULSE__ANALYZE__MIN_N", "1");
+            jail.set_env("CAREPULSE__ANALYZE__METRICS_LISTEN", "nowhere");
+            let problems = load(None).unwrap().validate().unwrap_err().0;
+            let text = problems.join("\n");
+            assert_eq!(problems.len(), 3, "{text}");
+            for setting in [
+                "analyze.window_days",
+                "analyze.min_n",
+                "analyze.metrics_listen",
+            ] {
+                assert!(text.contains(setting), "{setting}: {text}");
+            }
+            jail.set_env("CAREPULSE__ANALYZE__WINDOW_DAYS", "30");
+            jail.set_env("CAREPULSE__ANALYZE__MIN_N", "50");
+            jail.set_env("CAREPULSE__ANALYZE__METRICS_LISTEN", "0.0.0.0:9467");
+            let analyze = load(None).unwrap().validate().unwrap().analyze;
+            assert_eq!(
+                (analyze.window_days, analyze.min_n, analyze.replicates),
+                (30, 50, 200)
             );
             Ok(())
         });

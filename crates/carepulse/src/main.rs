@@ -36,7 +36,7 @@ enum Command {
     Process,
     /// Run the alerter: score drops and silences from ClickHouse to Kafka,
     /// ClickHouse and Alertmanager.
-    Alert,
+    Alert(commands::alert::Args),
     /// Create the Kafka topics and the ClickHouse schema (safe to run again).
     Migrate(commands::migrate::Args),
     /// Make or hash API tokens for [[ingest.tokens]].
@@ -47,6 +47,9 @@ enum Command {
     Simulate(Box<commands::simulate::Args>),
     /// Scores, key drivers, question quality and journeys of an NDJSON or CSV export.
     Report(Box<commands::report::Args>),
+    /// Drivers, question quality and journeys of the last days in ClickHouse,
+    /// stored for the dashboards; once, or `--every 1h`.
+    Analyze(commands::analyze::Args),
 }
 
 /// Runs an async subcommand on a multi-threaded runtime.
@@ -76,11 +79,12 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(&args),
         Command::Ingest => block_on(commands::ingest::run(cli.config.as_deref())),
         Command::Process => block_on(commands::process::run(cli.config.as_deref())),
-        Command::Alert => block_on(commands::alert::run(cli.config.as_deref())),
+        Command::Alert(args) => block_on(commands::alert::run(cli.config.as_deref(), &args)),
         Command::Migrate(args) => block_on(commands::migrate::run(cli.config.as_deref(), &args)),
         Command::Token(args) => commands::token::run(&args),
         Command::Simulate(args) => block_on(commands::simulate::run(cli.config.as_deref(), *args)),
         Command::Report(args) => commands::report::run(cli.config.as_deref(), &args),
+        Command::Analyze(args) => block_on(commands::analyze::run(cli.config.as_deref(), &args)),
     };
     match result {
         Ok(code) => code,

@@ -108,3 +108,30 @@ fn an_http_run_needs_a_token_for_every_facility() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn send_time_stamps_only_kafka_and_the_demo_scenario_loads() {
+    let out = simulate(&[
+        "deploy/scenarios/demo.toml",
+        "--target",
+        "file:/dev/null",
+        "--received-at",
+        "send-time",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--received-at send-time needs --target kafka"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = simulate(&[
+        "deploy/scenarios/demo.toml",
+        "--target",
+        "file:/dev/null",
+        "--seed",
+        "1",
+        "--duration",
+        "1h",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod alert;
+pub mod analyze;
 pub mod catalog;
 pub mod check_config;
 pub mod ingest;

@@ -161,6 +161,34 @@ fn events(
     Ok(out)
 }
 
+/// The engine's settings for a window, one minimum n for scores, stages,
+/// drivers and alpha, and the bootstrap's replicates and seed; shared with
+/// `carepulse analyze`, so both compute the same figures.
+pub fn engine_settings(
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    min_n: u64,
+    replicates: usize,
+    seed: u64,
+) -> ReportSettings {
+    ReportSettings {
+        from,
+        until,
+        min_n,
+        drivers: DriverSettings {
+            min_n,
+            replicates,
+            seed,
+            ..DriverSettings::default()
+        },
+        quality: carepulse_analytics::QualitySettings {
+            min_n,
+            ..Default::default()
+        },
+        ..ReportSettings::default()
+    }
+}
+
 /// Builds the report; exit code 0 even when rows were malformed (they are
 /// listed on stderr and counted), 2 when a file or the setup is unusable.
 pub fn run(config_file: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> {
@@ -176,22 +204,13 @@ pub fn run(config_file: Option<&Path>, args: &Args) -> anyhow::Result<ExitCode> 
         .map(|e| e.occurred_at.with_timezone(&Utc))
         .max();
     let until = args.until.or(latest.map(|t| t + TimeDelta::seconds(1)));
-    let settings = ReportSettings {
-        from: span.zip(until).map(|(span, until)| until - span),
+    let settings = engine_settings(
+        span.zip(until).map(|(span, until)| until - span),
         until,
-        min_n: args.min_n,
-        drivers: DriverSettings {
-            min_n: args.min_n,
-            replicates: args.replicates,
-            seed: args.seed,
-            ..DriverSettings::default()
-        },
-        quality: carepulse_analytics::QualitySettings {
-            min_n: args.min_n,
-            ..Default::default()
-        },
-        ..ReportSettings::default()
-    };
+        args.min_n,
+        args.replicates,
+        args.seed,
+    );
     let mut builder = ReportBuilder::new(&config.catalog, settings);
     for event in &events {
         if let Err(e) = builder.add(event) {

@@ -23,7 +23,7 @@ use carepulse_model::{
     Pseudonymiser, RepeatPresses, ValidationContext,
 };
 use carepulse_simulator::{Endpoint, Item, ItemKind};
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use tokio::task::JoinSet;
 
 use super::report::{Outcome, Report};
@@ -38,6 +38,17 @@ pub enum ReceivedAt {
     /// The item's simulated send time (seeding history); items sent after
     /// the wall clock are skipped.
     SendTime,
+}
+
+impl ReceivedAt {
+    /// When an item sent at `at` is received, as of the wall clock `now`;
+    /// `None` when it has not arrived yet.
+    pub fn of(self, at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            ReceivedAt::WallClock => Some(now),
+            ReceivedAt::SendTime => (at <= now).then_some(at),
+        }
+    }
 }
 
 /// Publishes items as the ingest service would.
@@ -86,11 +97,9 @@ impl KafkaSink {
         })
     }
 
-    fn prepare(&mut self, item: &Item) -> Result<FeedbackEvent, Problems> {
-        let now = match self.received_at {
-            ReceivedAt::WallClock => Utc::now(),
-            ReceivedAt::SendTime => item.at,
-        };
+    /// The item as the ingest service would publish it had it received it
+    /// at `now`.
+    fn prepare(&mut self, item: &Item, now: DateTime<Utc>) -> Result<FeedbackEvent, Problems> {
         let submission = match item.endpoint {
             Endpoint::Feedback => decode_submission(item.body.as_bytes())?,
             Endpoint::KioskPresses => decode_press(item.body.as_bytes())?
@@ -112,11 +121,11 @@ impl KafkaSink {
             report.outcome(item.kind, Outcome::Skipped("bad, kafka target"));
             return;
         }
-        if self.received_at == ReceivedAt::SendTime && item.at > Utc::now() {
+        let Some(received) = self.received_at.of(item.at, Utc::now()) else {
             report.outcome(item.kind, Outcome::Skipped("sent after now"));
             return;
-        }
-        let event = match self.prepare(&item) {
+        };
+        let event = match self.prepare(&item, received) {
             Ok(event) => event,
             Err(_) => return report.outcome(item.kind, Outcome::Rejected("invalid".into())),
         };
@@ -164,5 +173,22 @@ fn record(report: &mut Report, done: Result<(ItemKind, Outcome), tokio::task::Jo
     match done {
         Ok((kind, outcome)) => report.outcome(kind, outcome),
         Err(e) => tracing::error!(error = %e, "a publish task failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_time_stamps_the_send_time_and_skips_what_is_not_sent_yet() {
+        let now: DateTime<Utc> = "2026-03-02T12:00:00Z".parse().unwrap();
+        let sent = now - TimeDelta::days(20);
+        let later = now + TimeDelta::seconds(1);
+        assert_eq!(ReceivedAt::SendTime.of(sent, now), Some(sent));
+        assert_eq!(ReceivedAt::SendTime.of(now, now), Some(now));
+        assert_eq!(ReceivedAt::SendTime.of(later, now), None);
+        assert_eq!(ReceivedAt::WallClock.of(sent, now), Some(now));
+        assert_eq!(ReceivedAt::WallClock.of(later, now), Some(now));
     }
 }
