@@ -1,14 +1,17 @@
 //! Rolling windows per rollup key: each rollup keeps some dimensions and
-//! replaces the others by `*`. Each key has two fixed rings indexed by time:
-//! 60 minute slots and as many hour slots as the longest window, so adding
-//! an answer is a few array writes, and a key costs the same memory however
-//! busy it is (about 41 KiB with a 28-day window). The rollup keys of a cell
-//! are worked out once per cell, not per answer.
+//! replaces the others by `*`. Each key keeps two short time series: the
+//! minutes of the last hour and the hours of the longest window that had
+//! answers, oldest first, so adding an answer in time order is a push at the
+//! end, and a key costs memory for the hours it had answers in (at most
+//! about 41 KiB with a 28-day window). The rollup keys of a cell are worked
+//! out once per cell, not per answer.
 //!
 //! Window semantics, for `now` in minutes (not earlier than any counted
 //! answer): a window of up to 60 minutes covers the minutes
 //! `(now - N, now]`; a longer window (a whole number of hours) covers whole
 //! clock hours: the hour of `now` and the `N/60 - 1` hours before it.
+
+use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -45,37 +48,63 @@ pub struct Window {
     pub minutes: i64,
 }
 
-/// A ring of time slots: slot `t % len` holds time `t` or an older one.
+/// The counts of the last `len` time units that had answers, oldest
+/// first: memory follows how many units had answers, not the window length
+/// (a quiet key's 28 days of hours cost a few slots, a busy one's at most
+/// `len`).
 #[derive(Debug)]
 struct Ring {
-    slots: Vec<(i64, Counts)>,
+    len: i64,
+    slots: VecDeque<(i64, Counts)>,
 }
 
 impl Ring {
     fn new(len: usize) -> Self {
         Ring {
-            slots: vec![(i64::MIN, Counts::default()); len],
+            len: len as i64,
+            slots: VecDeque::new(),
         }
     }
 
-    /// Adds at time `t`; a slot holding an older time is reused (that time
-    /// is out of every window now), an addition older than the slot's time
-    /// is dropped (it is out of every window already).
+    /// Adds at time `t`. Times at or before `newest - len` are out of
+    /// every window: they are dropped, and forgotten as newer ones arrive.
     fn add(&mut self, t: i64, counts: &Counts) {
-        let len = self.slots.len() as i64;
-        let slot = &mut self.slots[t.rem_euclid(len) as usize];
-        if slot.0 == t {
-            slot.1.add(counts);
-        } else if t > slot.0 {
-            *slot = (t, *counts);
+        let newest = match self.slots.back_mut() {
+            None => i64::MIN,
+            Some((last, c)) if *last == t => return c.add(counts),
+            Some((last, _)) => *last,
+        };
+        if t > newest {
+            while self
+                .slots
+                .front()
+                .is_some_and(|(first, _)| *first <= t - self.len)
+            {
+                self.slots.pop_front();
+            }
+            if self.slots.len() == self.slots.capacity() {
+                // Grow by halves, never past `len` slots.
+                let room = (self.slots.len() / 2).max(4) as i64;
+                let room = room.min(self.len - self.slots.len() as i64).max(1);
+                self.slots.reserve_exact(room as usize);
+            }
+            self.slots.push_back((t, *counts));
+        } else if t > newest - self.len {
+            match self.slots.binary_search_by_key(&t, |(time, _)| *time) {
+                Ok(i) => self.slots[i].1.add(counts),
+                Err(i) => self.slots.insert(i, (t, *counts)),
+            }
         }
     }
 
     /// Sum over the times `first..=last`.
     fn sum(&self, first: i64, last: i64) -> Counts {
         let mut sum = Counts::default();
-        for (t, c) in &self.slots {
-            if *t >= first && *t <= last {
+        for (t, c) in self.slots.iter().rev() {
+            if *t < first {
+                break;
+            }
+            if *t <= last {
                 sum.add(c);
             }
         }

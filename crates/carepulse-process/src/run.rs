@@ -121,6 +121,10 @@ pub fn run(config: ProcessorConfig, stop: Arc<AtomicBool>) -> Result<(), Process
         .set("heartbeat.interval.ms", "2000")
         .set("max.poll.interval.ms", "300000")
         .set("statistics.interval.ms", "5000")
+        // Bound what librdkafka fetches ahead while a flush runs (64 MiB
+        // by default); 8 MiB cut the processor's throughput to a third on
+        // the local broker (BENCHMARKS.md).
+        .set("queued.max.messages.kbytes", "32768")
         .create_with_context(Context {
             core: Arc::clone(&core),
         })
