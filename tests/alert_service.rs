@@ -17,24 +17,13 @@ use carepulse_detect::{Alert, AlertKind, AlertState};
 use carepulse_kafka::{ensure_topics, KafkaSettings};
 use carepulse_model::FeedbackEvent;
 use carepulse_service_tests::ingest::read_topic;
-use carepulse_service_tests::{require_clickhouse, require_kafka, unique_name};
+use carepulse_service_tests::{
+    require_alertmanager, require_clickhouse, require_kafka, unique_name,
+};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use clickhouse::Row;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-fn alertmanager_url() -> String {
-    let url = std::env::var("CAREPULSE_ALERTMANAGER_URL")
-        .unwrap_or_else(|_| "http://127.0.0.1:9093".into());
-    let address = url.trim_start_matches("http://").trim_end_matches('/');
-    let up = std::net::TcpStream::connect(address).is_ok();
-    assert!(
-        up,
-        "Alertmanager is not reachable at {url}: start the local services with `dev/services up` \
-         (or point CAREPULSE_ALERTMANAGER_URL at a running one)"
-    );
-    url
-}
 
 /// Where the test's answers come from: every value unique to the run.
 struct Place {
@@ -159,7 +148,7 @@ fn with_id<'a>(alerts: &'a [Value], id: &str) -> Option<&'a Value> {
 async fn a_drop_fires_everywhere_and_resolves_when_scores_recover() {
     let url = require_clickhouse();
     let brokers = require_kafka();
-    let am = alertmanager_url();
+    let am = require_alertmanager();
     let client = clickhouse::Client::default()
         .with_url(&url)
         .with_validation(false);

@@ -20,16 +20,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use carepulse_clickhouse::rows::{
-    seconds, EventRow, MinuteCountRow, RejectedRow, SnapshotRow, UncountedRow,
+    seconds, EventRow, MinuteCountWrite, RejectedRow, SnapshotRow, UncountedRow,
 };
 use carepulse_engine::{Engine, EngineConfig, Outcome};
-use carepulse_model::{
-    decode_press, decode_submission, validate, Limits, RepeatPresses, ValidationContext,
-};
+use carepulse_model::Limits;
 use carepulse_service_tests::grafana::{self, DashboardQuery, Interpolation, CLICKHOUSE};
 use carepulse_service_tests::ingest::{self, call, post, repo, token};
 use carepulse_service_tests::{require_clickhouse, require_kafka, unique_name};
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_simulator::{ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use clickhouse::Row;
 use serde::Serialize;
@@ -75,11 +73,12 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
         start: now - TimeDelta::days(2),
         duration: TimeDelta::days(2),
     };
-    let pseudonymiser = ingest::pseudonymiser();
-    let limits = Limits::default();
-    let mut repeats = RepeatPresses::new(TimeDelta::seconds(
-        ingest::local_settings().kiosk_repeat_interval_secs as i64,
-    ));
+    let mut publisher = Publisher::new(
+        catalog.clone(),
+        Limits::default(),
+        ingest::pseudonymiser(),
+        TimeDelta::seconds(ingest::local_settings().kiosk_repeat_interval_secs as i64),
+    );
     let mut engines: Vec<Engine> = (0..PARTITIONS)
         .map(|_| Engine::new(EngineConfig::default()))
         .collect();
@@ -96,22 +95,9 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
             });
             continue;
         }
-        let received = item.at.fixed_offset();
-        let submission = match item.endpoint {
-            Endpoint::Feedback => decode_submission(item.body.as_bytes()),
-            Endpoint::KioskPresses => decode_press(item.body.as_bytes())
-                .and_then(|p| p.into_submission(&catalog, received)),
-        };
-        let ctx = ValidationContext {
-            catalog: &catalog,
-            now: item.at,
-            limits: &limits,
-        };
-        let Ok(valid) = submission.and_then(|s| validate(s, &ctx)) else {
+        let Ok(event) = publisher.event(&item, item.at) else {
             continue;
         };
-        let mut event = valid.into_event(&pseudonymiser, item.at);
-        repeats.flag(&mut event);
         let p = event.department.bytes().map(usize::from).sum::<usize>() % PARTITIONS;
         offsets[p] += 1;
         let payload = serde_json::to_string(&event).unwrap();
@@ -137,15 +123,10 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
             payload,
         });
     }
-    let (mut minutes, mut snapshots) = (Vec::new(), Vec::new());
+    let (mut drained, mut snapshots) = (Vec::new(), Vec::new());
     for (p, engine) in engines.iter_mut().enumerate() {
         let version = offsets[p] as u64;
-        minutes.extend(
-            engine
-                .drain_minutes()
-                .iter()
-                .map(|m| MinuteCountRow::new(m, version)),
-        );
+        drained.push((version, engine.drain_minutes()));
         snapshots.extend(
             engine
                 .snapshots(now)
@@ -157,7 +138,18 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
     insert(&client, "feedback_events", &events).await;
     insert(&client, "late_events", &uncounted).await;
     insert(&client, "rejected_events", &rejected).await;
-    insert(&client, "score_minutes", &minutes).await;
+    let minutes: Vec<MinuteCountWrite<'_>> = drained
+        .iter()
+        .flat_map(|(version, rows)| rows.iter().map(|m| MinuteCountWrite::new(m, *version)))
+        .collect();
+    let mut writer = client
+        .insert::<MinuteCountWrite<'static>>("score_minutes")
+        .await
+        .unwrap();
+    for row in &minutes {
+        writer.write(row).await.unwrap();
+    }
+    writer.end().await.unwrap();
     insert(&client, "score_snapshots", &snapshots).await;
     carepulse_clickhouse::write_catalog(&client, database, &catalog, 1)
         .await

@@ -13,14 +13,11 @@ use std::time::{Duration, Instant};
 use carepulse_alert::{AlertSettings, AlertSink, Alerter, DetectConfig, EventSource, Notifier};
 use carepulse_detect::{AlertKind, AlertState};
 use carepulse_kafka::ensure_topics;
-use carepulse_model::{
-    decode_press, decode_submission, validate, FeedbackEvent, Limits, RepeatPresses,
-    ValidationContext,
-};
+use carepulse_model::{FeedbackEvent, Limits};
 use carepulse_service_tests::ingest::{catalog, pseudonymiser, repo};
 use carepulse_service_tests::pipeline::Pipeline;
-use carepulse_service_tests::require_clickhouse;
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_service_tests::{require_alertmanager, require_clickhouse};
+use carepulse_simulator::{ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
@@ -29,19 +26,6 @@ use serde_json::Value;
 const STAGE: &str = "ed-visit/triage";
 const INCIDENT_BEFORE_END: TimeDelta = TimeDelta::hours(12);
 const RUN: TimeDelta = TimeDelta::days(21);
-
-fn alertmanager_url() -> String {
-    let url = std::env::var("CAREPULSE_ALERTMANAGER_URL")
-        .unwrap_or_else(|_| "http://127.0.0.1:9093".into());
-    let address = url.trim_start_matches("http://").trim_end_matches('/');
-    let up = std::net::TcpStream::connect(address).is_ok();
-    assert!(
-        up,
-        "Alertmanager is not reachable at {url}: start the local services with `dev/services up` \
-         (or point CAREPULSE_ALERTMANAGER_URL at a running one)"
-    );
-    url
-}
 
 /// The demo scenario's items up to `end`, as the kafka target publishes
 /// them with `--received-at send-time`: validated, pseudonymised and
@@ -55,37 +39,21 @@ fn seeded_events(seed: u64, end: DateTime<Utc>) -> Vec<FeedbackEvent> {
         .unwrap();
     assert_eq!(scenario.duration(), RUN, "demo.toml's duration");
     let run = Run::ending_at(seed, RUN, end);
-    let limits = Limits::default();
-    let pseudonymiser = pseudonymiser();
-    let mut repeats = RepeatPresses::new(TimeDelta::seconds(5));
-    let mut events = Vec::new();
-    for item in scenario.stream(&run) {
-        if item.kind == ItemKind::Bad || item.at > end {
-            continue;
-        }
-        let now = item.at;
-        let submission = match item.endpoint {
-            Endpoint::Feedback => decode_submission(item.body.as_bytes()),
-            Endpoint::KioskPresses => decode_press(item.body.as_bytes())
-                .and_then(|p| p.into_submission(&catalog, now.fixed_offset())),
-        };
-        let valid = submission.and_then(|s| {
-            validate(
-                s,
-                &ValidationContext {
-                    catalog: &catalog,
-                    now,
-                    limits: &limits,
-                },
-            )
-        });
-        let mut event = valid
-            .expect("the demo scenario sends valid items")
-            .into_event(&pseudonymiser, now);
-        repeats.flag(&mut event);
-        events.push(event);
-    }
-    events
+    let mut publisher = Publisher::new(
+        catalog,
+        Limits::default(),
+        pseudonymiser(),
+        TimeDelta::seconds(5),
+    );
+    scenario
+        .stream(&run)
+        .filter(|item| item.kind != ItemKind::Bad && item.at <= end)
+        .map(|item| {
+            publisher
+                .event(&item, item.at)
+                .expect("the demo scenario sends valid items")
+        })
+        .collect()
 }
 
 /// Alertmanager's active score-drop alerts of the stage carrying
@@ -110,7 +78,7 @@ async fn stage_drops(url: &str, run: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_demo_incident_fires_in_alertmanager_after_a_replay() {
     let url = require_clickhouse();
-    let am = alertmanager_url();
+    let am = require_alertmanager();
     let began = Instant::now();
     let pipeline = Pipeline::new("demo_alert", 3, &url).await;
     let mut kafka = pipeline.kafka.clone();

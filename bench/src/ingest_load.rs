@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use carepulse_bench::cpu_seconds;
 use carepulse_kafka::{FeedbackProducer, KafkaSettings, ProducerOptions};
 use carepulse_model::{
     decode_submission, validate, Catalog, Limits, Pseudonymiser, ValidationContext,
@@ -112,25 +113,6 @@ fn submissions(count: usize, run: &str) -> anyhow::Result<Vec<String>> {
 }
 
 /// CPU seconds (user + system) this process used so far.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // After the command name: state is field 0, utime 11, stime 12; /proc
-    // reports USER_HZ ticks, 100 per second on Linux.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;

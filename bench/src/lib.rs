@@ -4,11 +4,8 @@
 //! `/proc`.
 
 use anyhow::Context;
-use carepulse_model::{
-    decode_press, decode_submission, validate, Catalog, FeedbackEvent, Limits, Pseudonymiser,
-    ValidationContext,
-};
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_model::{Catalog, FeedbackEvent, Limits, Pseudonymiser};
+use carepulse_simulator::{ItemKind, Publisher, Run, ScenarioFile};
 use chrono::TimeDelta;
 
 /// One fortnight of simulated events (run from the repository root).
@@ -24,27 +21,18 @@ pub fn simulated() -> anyhow::Result<Vec<FeedbackEvent>> {
         start: "2026-03-02T00:00:00Z".parse()?,
         duration: TimeDelta::days(14),
     };
-    let pseudonymiser = Pseudonymiser::new("bench", &[3u8; 32])?;
-    let limits = Limits::default();
-    let mut events = Vec::new();
-    for item in scenario.stream(&run) {
-        if !matches!(item.kind, ItemKind::Submission | ItemKind::KioskPress) {
-            continue;
-        }
-        let ctx = ValidationContext {
-            catalog: &catalog,
-            now: item.at,
-            limits: &limits,
-        };
-        let submission = match item.endpoint {
-            Endpoint::Feedback => decode_submission(item.body.as_bytes()),
-            Endpoint::KioskPresses => decode_press(item.body.as_bytes())
-                .and_then(|p| p.into_submission(&catalog, item.at.fixed_offset())),
-        };
-        if let Ok(valid) = submission.and_then(|s| validate(s, &ctx)) {
-            events.push(valid.into_event(&pseudonymiser, item.at));
-        }
-    }
+    // No repeat presses are flagged: every event counts.
+    let mut publisher = Publisher::new(
+        catalog,
+        Limits::default(),
+        Pseudonymiser::new("bench", &[3u8; 32])?,
+        TimeDelta::zero(),
+    );
+    let events = scenario
+        .stream(&run)
+        .filter(|item| matches!(item.kind, ItemKind::Submission | ItemKind::KioskPress))
+        .filter_map(|item| publisher.event(&item, item.at).ok())
+        .collect();
     Ok(events)
 }
 

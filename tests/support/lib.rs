@@ -71,3 +71,13 @@ pub fn require_clickhouse() -> String {
     require("ClickHouse", &address, "CAREPULSE__CLICKHOUSE__URL");
     url
 }
+
+/// Fails the test with instructions unless Alertmanager is reachable;
+/// returns its URL.
+pub fn require_alertmanager() -> String {
+    let url = std::env::var("CAREPULSE_ALERTMANAGER_URL")
+        .unwrap_or_else(|_| "http://127.0.0.1:9093".into());
+    let address = url.trim_start_matches("http://").trim_end_matches('/');
+    require("Alertmanager", address, "CAREPULSE_ALERTMANAGER_URL");
+    url
+}

@@ -12,12 +12,9 @@ use std::time::{Duration, Instant};
 use carepulse_clickhouse::rows::{MinuteCountRow, SnapshotRow};
 use carepulse_engine::{minute_of, Counts, EngineConfig};
 use carepulse_kafka::{ensure_topics, FeedbackProducer, KafkaSettings, ProducerOptions};
-use carepulse_model::{
-    decode_press, decode_submission, validate, FeedbackEvent, Limits, RepeatPresses,
-    ValidationContext,
-};
+use carepulse_model::{FeedbackEvent, Limits};
 use carepulse_process::{ProcessSettings, ProcessorConfig};
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_simulator::{ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, TimeDelta, Utc};
 use clickhouse::Client;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -377,35 +374,11 @@ pub fn same(a: &Counts, b: &Counts) -> bool {
 }
 
 fn cell_of_minute(r: &MinuteCountRow) -> CellKey {
-    [
-        r.facility.clone(),
-        r.organisation.clone(),
-        r.department.clone(),
-        r.journey.clone(),
-        r.stage.clone(),
-        r.experience.clone(),
-        r.channel.clone(),
-        r.respondent_role.clone(),
-        r.questionnaire.clone(),
-        r.question.clone(),
-        r.scale.clone(),
-    ]
+    r.cell().map(str::to_owned)
 }
 
 fn snapshot_key(r: &SnapshotRow) -> Vec<String> {
-    vec![
-        r.facility.clone(),
-        r.organisation.clone(),
-        r.department.clone(),
-        r.journey.clone(),
-        r.stage.clone(),
-        r.experience.clone(),
-        r.channel.clone(),
-        r.respondent_role.clone(),
-        r.questionnaire.clone(),
-        r.question.clone(),
-        r.scale.clone(),
-    ]
+    r.key().map(str::to_owned).to_vec()
 }
 
 /// Expected rows, computed the plain way: per partition in offset order,
@@ -578,33 +551,17 @@ pub fn simulated_events(seed: u64, start: DateTime<Utc>, hours: i64) -> Vec<Feed
         start,
         duration: TimeDelta::hours(hours),
     };
-    let limits = Limits::default();
-    let pseudonymiser = pseudonymiser();
-    let mut repeats = RepeatPresses::new(TimeDelta::seconds(5));
-    let mut events = Vec::new();
-    for item in scenario.stream(&run) {
-        if item.kind == ItemKind::Bad {
-            continue;
-        }
-        let now = item.at;
-        let submission = match item.endpoint {
-            Endpoint::Feedback => decode_submission(item.body.as_bytes()),
-            Endpoint::KioskPresses => decode_press(item.body.as_bytes())
-                .and_then(|p| p.into_submission(&catalog, now.fixed_offset())),
-        };
-        let Ok(submission) = submission else { continue };
-        let ctx = ValidationContext {
-            catalog: &catalog,
-            now,
-            limits: &limits,
-        };
-        let Ok(valid) = validate(submission, &ctx) else {
-            continue;
-        };
-        let mut event = valid.into_event(&pseudonymiser, now);
-        repeats.flag(&mut event);
-        events.push(event);
-    }
+    let mut publisher = Publisher::new(
+        catalog,
+        Limits::default(),
+        pseudonymiser(),
+        TimeDelta::seconds(5),
+    );
+    let events: Vec<FeedbackEvent> = scenario
+        .stream(&run)
+        .filter(|item| item.kind != ItemKind::Bad)
+        .filter_map(|item| publisher.event(&item, item.at).ok())
+        .collect();
     let mut out = Vec::with_capacity(events.len() * 21 / 20);
     for (i, mut event) in events.into_iter().enumerate() {
         if i % 40 == 39 {

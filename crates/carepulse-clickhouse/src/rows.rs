@@ -175,7 +175,28 @@ macro_rules! counts_of {
     }};
 }
 
-/// A row of `score_minutes`: full counts of one cell in one minute.
+/// The dimension, question and scale columns of a row type, in order.
+macro_rules! cell_of {
+    ($row:expr) => {{
+        let r = $row;
+        [
+            r.facility.as_str(),
+            r.organisation.as_str(),
+            r.department.as_str(),
+            r.journey.as_str(),
+            r.stage.as_str(),
+            r.experience.as_str(),
+            r.channel.as_str(),
+            r.respondent_role.as_str(),
+            r.questionnaire.as_str(),
+            r.question.as_str(),
+            r.scale.as_str(),
+        ]
+    }};
+}
+
+/// A row of `score_minutes` as read back: full counts of one cell in one
+/// minute (the processor writes [`MinuteCountWrite`]).
 #[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
 pub struct MinuteCountRow {
     /// The minute (event time), as seconds.
@@ -229,17 +250,15 @@ pub struct MinuteCountRow {
 }
 
 impl MinuteCountRow {
-    /// The row of an engine minute, including its partition up to `version`.
-    pub fn new(row: &MinuteRow, version: u64) -> Self {
-        cell_and_counts!(&row.cell, &row.counts, {
-            minute: (row.minute * 60).clamp(0, i64::from(u32::MAX)) as u32,
-            version,
-        })
-    }
-
     /// The counts.
     pub fn counts(&self) -> Counts {
         counts_of!(self)
+    }
+
+    /// The cell: the dimensions in the order of `carepulse_engine::DIMENSIONS`,
+    /// then the question and the scale.
+    pub fn cell(&self) -> [&str; 11] {
+        cell_of!(self)
     }
 }
 
@@ -407,6 +426,11 @@ impl SnapshotRow {
     /// The counts.
     pub fn counts(&self) -> Counts {
         counts_of!(self)
+    }
+
+    /// The key: the dimensions (`*` where rolled up), question and scale.
+    pub fn key(&self) -> [&str; 11] {
+        cell_of!(self)
     }
 
     /// The same key and window, empty, at `at`.

@@ -212,9 +212,7 @@ impl Core {
                 self.flush(consumer)?;
             }
         }
-        let snapshot_due = self
-            .last_snapshot
-            .is_none_or(|t| t.elapsed() >= self.settings.snapshot_interval());
+        let snapshot_due = self.snapshot_due();
         let flush_due = self.last_flush.elapsed() >= self.settings.flush_interval()
             && (self.pending_messages > 0 || (snapshot_due && !self.owned.is_empty()));
         if flush_due {
@@ -289,11 +287,15 @@ impl Core {
         Ok(())
     }
 
+    /// Whether the next flush writes the rolling-window snapshots.
+    fn snapshot_due(&self) -> bool {
+        self.last_snapshot
+            .is_none_or(|t| t.elapsed() >= self.settings.snapshot_interval())
+    }
+
     fn drain(&mut self) -> Batch {
         let mut batch = Batch::default();
-        let snapshot_due = self
-            .last_snapshot
-            .is_none_or(|t| t.elapsed() >= self.settings.snapshot_interval());
+        let snapshot_due = self.snapshot_due();
         let now = Utc::now();
         let version = now.timestamp_millis().max(0) as u64;
         for state in self.owned.values_mut() {

@@ -51,19 +51,7 @@ fn snapshot_id(r: &SnapshotRow) -> SnapshotId {
     (
         r.rollup.clone(),
         r.window_minutes,
-        [
-            r.facility.clone(),
-            r.organisation.clone(),
-            r.department.clone(),
-            r.journey.clone(),
-            r.stage.clone(),
-            r.experience.clone(),
-            r.channel.clone(),
-            r.respondent_role.clone(),
-            r.questionnaire.clone(),
-            r.question.clone(),
-            r.scale.clone(),
-        ],
+        r.key().map(str::to_owned),
     )
 }
 

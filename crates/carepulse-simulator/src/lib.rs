@@ -43,6 +43,7 @@ mod disrupt;
 mod incident;
 mod item;
 mod latent;
+mod publish;
 mod rhythm;
 mod scenario;
 mod span;
@@ -51,6 +52,7 @@ mod visit;
 mod wire;
 
 pub use item::{Endpoint, Item, ItemKind};
+pub use publish::Publisher;
 pub use scenario::{Scenario, ScenarioError, ScenarioFile, ScenarioProblem};
 pub use span::parse_span;
 pub use stream::{Run, Stream};

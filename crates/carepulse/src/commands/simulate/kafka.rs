@@ -18,11 +18,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use carepulse_kafka::{ensure_topics, FeedbackProducer, ProducerOptions};
-use carepulse_model::{
-    decode_press, decode_submission, validate, Catalog, FeedbackEvent, Limits, Problems,
-    Pseudonymiser, RepeatPresses, ValidationContext,
-};
-use carepulse_simulator::{Endpoint, Item, ItemKind};
+use carepulse_simulator::{Item, ItemKind, Publisher};
 use chrono::{DateTime, TimeDelta, Utc};
 use tokio::task::JoinSet;
 
@@ -54,10 +50,7 @@ impl ReceivedAt {
 /// Publishes items as the ingest service would.
 pub struct KafkaSink {
     producer: FeedbackProducer,
-    catalog: Catalog,
-    limits: Limits,
-    pseudonymiser: Pseudonymiser,
-    repeats: RepeatPresses,
+    publisher: Publisher,
     received_at: ReceivedAt,
     limit: usize,
     tasks: JoinSet<(ItemKind, Outcome)>,
@@ -85,34 +78,16 @@ impl KafkaSink {
             .context("cannot create the Kafka producer")?;
         Ok(KafkaSink {
             producer,
-            catalog: config.catalog,
-            limits: config.limits,
-            pseudonymiser,
-            repeats: RepeatPresses::new(TimeDelta::seconds(
-                config.ingest.kiosk_repeat_interval_secs as i64,
-            )),
+            publisher: Publisher::new(
+                config.catalog,
+                config.limits,
+                pseudonymiser,
+                TimeDelta::seconds(config.ingest.kiosk_repeat_interval_secs as i64),
+            ),
             received_at,
             limit: limit.max(1),
             tasks: JoinSet::new(),
         })
-    }
-
-    /// The item as the ingest service would publish it had it received it
-    /// at `now`.
-    fn prepare(&mut self, item: &Item, now: DateTime<Utc>) -> Result<FeedbackEvent, Problems> {
-        let submission = match item.endpoint {
-            Endpoint::Feedback => decode_submission(item.body.as_bytes())?,
-            Endpoint::KioskPresses => decode_press(item.body.as_bytes())?
-                .into_submission(&self.catalog, now.fixed_offset())?,
-        };
-        let ctx = ValidationContext {
-            catalog: &self.catalog,
-            now,
-            limits: &self.limits,
-        };
-        let mut event = validate(submission, &ctx)?.into_event(&self.pseudonymiser, now);
-        self.repeats.flag(&mut event);
-        Ok(event)
     }
 
     /// Publishes one item, or counts why not.
@@ -125,7 +100,7 @@ impl KafkaSink {
             report.outcome(item.kind, Outcome::Skipped("sent after now"));
             return;
         };
-        let event = match self.prepare(&item, received) {
+        let event = match self.publisher.event(&item, received) {
             Ok(event) => event,
             Err(_) => return report.outcome(item.kind, Outcome::Rejected("invalid".into())),
         };
