@@ -21,11 +21,9 @@ use carepulse_clickhouse::analytics::{
     AnalysisRunRow, DriverImportanceRow, JourneyStageScoreRow, QuestionQualityRow,
 };
 use carepulse_clickhouse::rows::EventRow;
-use carepulse_model::{
-    decode_submission, validate, Catalog, FeedbackEvent, Limits, Pseudonymiser, ValidationContext,
-};
+use carepulse_model::{Catalog, FeedbackEvent, Limits, Pseudonymiser};
 use carepulse_service_tests::{require_clickhouse, unique_name};
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_simulator::{Endpoint, ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, TimeDelta, Utc};
 
 const CATALOG: &str = r#"
@@ -137,26 +135,17 @@ fn simulate(catalog: &Catalog, seed: u64, start: DateTime<Utc>, days: i64) -> Ve
         .unwrap()
         .check(catalog)
         .unwrap();
-    let limits = Limits::default();
-    let key = Pseudonymiser::new("k1", &[3; 32]).unwrap();
-    let mut events = Vec::new();
-    for item in scenario.stream(&run) {
-        if item.kind != ItemKind::Submission || item.endpoint != Endpoint::Feedback {
-            continue;
-        }
-        let ctx = ValidationContext {
-            catalog,
-            now: item.at,
-            limits: &limits,
-        };
-        let submission = decode_submission(item.body.as_bytes()).unwrap();
-        events.push(
-            validate(submission, &ctx)
-                .unwrap()
-                .into_event(&key, item.at),
-        );
-    }
-    events
+    let mut publisher = Publisher::new(
+        catalog.clone(),
+        Limits::default(),
+        Pseudonymiser::new("k1", &[3; 32]).unwrap(),
+        TimeDelta::zero(),
+    );
+    scenario
+        .stream(&run)
+        .filter(|item| item.kind == ItemKind::Submission && item.endpoint == Endpoint::Feedback)
+        .map(|item| publisher.event(&item, item.at).unwrap())
+        .collect()
 }
 
 /// 14 days at the clinic, plus 12 answers at the annex: fresh draws from

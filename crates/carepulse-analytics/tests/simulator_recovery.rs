@@ -15,10 +15,8 @@ use carepulse_analytics::{
     decompose, Dimension, DriverAnalysis, DriverResult, Matrix, Method, ReportBuilder,
     ReportSettings,
 };
-use carepulse_model::{
-    decode_submission, validate, Catalog, Limits, Pseudonymiser, ValidationContext,
-};
-use carepulse_simulator::{Endpoint, ItemKind, Run, ScenarioFile};
+use carepulse_model::{Catalog, Limits, Pseudonymiser};
+use carepulse_simulator::{Endpoint, ItemKind, Publisher, Run, ScenarioFile};
 use chrono::TimeDelta;
 
 /// The population Shapley shares of the latent model: item deviations d_i
@@ -74,22 +72,19 @@ fn analyse(
         start: "2026-01-05T00:00:00Z".parse().unwrap(),
         duration: TimeDelta::days(days),
     };
-    let limits = Limits::default();
-    let key = Pseudonymiser::new("k1", &[3; 32]).unwrap();
+    let mut publisher = Publisher::new(
+        catalog.clone(),
+        Limits::default(),
+        Pseudonymiser::new("k1", &[3; 32]).unwrap(),
+        TimeDelta::zero(),
+    );
     let mut builder = ReportBuilder::new(catalog, settings);
     for item in checked.stream(&run) {
-        if item.kind != ItemKind::Submission || item.endpoint != Endpoint::Feedback {
-            continue;
+        if item.kind == ItemKind::Submission && item.endpoint == Endpoint::Feedback {
+            builder
+                .add(&publisher.event(&item, item.at).unwrap())
+                .unwrap();
         }
-        let ctx = ValidationContext {
-            catalog,
-            now: item.at,
-            limits: &limits,
-        };
-        let event = validate(decode_submission(item.body.as_bytes()).unwrap(), &ctx)
-            .unwrap()
-            .into_event(&key, item.at);
-        builder.add(&event).unwrap();
     }
     let report = builder.finish();
     let group = report
