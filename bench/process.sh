@@ -7,7 +7,8 @@
 # RATE, and resident memory with COPIES copies of the hospital (about 5,000
 # rollup keys). Prints one JSON line per run and a summary table.
 #
-#   bench/process.sh      # defaults: EVENTS=1000000 ROUNDS=2 RATE=2000 STEADY_SECONDS=60 COPIES=13
+#   bench/process.sh      # defaults: EVENTS=1000000 ROUNDS=2 RATE=2000 STEADY_SECONDS=60 COPIES=14
+#   PHASES=memory bench/process.sh   # any of: throughput freshness memory
 #
 # Needs the local services (started here if missing) and python3.
 set -euo pipefail
@@ -17,7 +18,9 @@ EVENTS="${EVENTS:-1000000}"
 ROUNDS="${ROUNDS:-2}"
 RATE="${RATE:-2000}"
 STEADY_SECONDS="${STEADY_SECONDS:-60}"
-COPIES="${COPIES:-13}"
+COPIES="${COPIES:-14}"
+PHASES="${PHASES:-throughput freshness memory}"
+has() { [[ " $PHASES " == *" $1 "* ]]; }
 METRICS_PORT="${METRICS_PORT:-29465}"
 
 dev/services up clickhouse tansu >/dev/null
@@ -45,7 +48,7 @@ start_processor() {
 }
 stop_processor() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
 
-for round in $(seq "$ROUNDS"); do
+has throughput && for round in $(seq "$ROUNDS"); do
     topic="bench-process-$run-$round"
     "$target/process-load" --topic "$topic" fill --events "$EVENTS" | tee -a "$results"
     "$target/process-load" --topic "$topic" raw --events "$EVENTS" | tee -a "$results"
@@ -59,6 +62,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # Freshness at a steady rate: from received_at to the counts in ClickHouse.
+if has freshness; then
 topic="bench-fresh-$run"
 "$target/process-load" --topic "$topic" fill --events 1 >/dev/null
 start_processor "$topic"
@@ -84,8 +88,10 @@ def quantile(q):  # linear within the bucket, as Prometheus' histogram_quantile
 print(json.dumps({"run": "freshness", "rate": int(sys.argv[2]), "events": int(total), "p50_s": quantile(0.5), "p99_s": quantile(0.99)}))
 PY
 stop_processor
+fi
 
 # Memory with many rollup keys and 28-day windows.
+if has memory; then
 topic="bench-keys-$run"
 "$target/process-load" --topic "$topic" fill --events 400000 --copies "$COPIES" >/dev/null
 start_processor "$topic"
@@ -93,20 +99,25 @@ start_processor "$topic"
 keys=$(curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^carepulse_process_held_keys\{kind="rollup_keys"\}/ { print $2 }')
 echo "{\"run\": \"keys\", \"rollup_keys\": ${keys:-0}, \"rss_mib\": $(rss_of "$pid")}" | tee -a "$results"
 stop_processor
+fi
 
 python3 - "$results" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1])]
 raw = [r for r in runs if r["run"] == "raw"]
 proc = [r for r in runs if r["run"] == "processor"]
+def summary(raw, proc):
+    print("| run | events/s (median) | ratio to raw consumer (per round) | CPU us/event | RSS MiB |")
+    print("|---|---|---|---|---|")
+    us = lambda r: 1e6 * r["cpu_seconds"] / r["events"]
+    print(f"| raw consumer: read + decode | {statistics.median(r['events_per_sec'] for r in raw):,.0f} | 1 | {', '.join(f'{us(r):.2f}' for r in raw)} | {', '.join(str(r['rss_mib']) for r in raw)} |")
+    ratios = [p["events_per_sec"] / r["events_per_sec"] for r, p in zip(raw, proc)]
+    print(f"| carepulse process into ClickHouse | {statistics.median(r['events_per_sec'] for r in proc):,.0f} | {', '.join(f'{x:.2f}' for x in ratios)} | {', '.join(f'{us(r):.2f}' for r in proc)} | {', '.join(str(r['rss_mib']) for r in proc)} |")
 print()
-print("| run | events/s (median) | ratio to raw consumer (per round) | CPU us/event | RSS MiB |")
-print("|---|---|---|---|---|")
-us = lambda r: 1e6 * r["cpu_seconds"] / r["events"]
-print(f"| raw consumer: read + decode | {statistics.median(r['events_per_sec'] for r in raw):,.0f} | 1 | {', '.join(f'{us(r):.2f}' for r in raw)} | {', '.join(str(r['rss_mib']) for r in raw)} |")
-ratios = [p["events_per_sec"] / r["events_per_sec"] for r, p in zip(raw, proc)]
-print(f"| carepulse process into ClickHouse | {statistics.median(r['events_per_sec'] for r in proc):,.0f} | {', '.join(f'{x:.2f}' for x in ratios)} | {', '.join(f'{us(r):.2f}' for r in proc)} | {', '.join(str(r['rss_mib']) for r in proc)} |")
+if raw and proc:
+    summary(raw, proc)
 for r in runs:
     if r["run"] in ("freshness", "keys"):
         print(json.dumps(r))
 PY
+

@@ -101,7 +101,7 @@ async fn seed(client: &clickhouse::Client, database: &str, now: DateTime<Utc>) -
         let p = event.department.bytes().map(usize::from).sum::<usize>() % PARTITIONS;
         offsets[p] += 1;
         let payload = serde_json::to_string(&event).unwrap();
-        let reason = match engines[p].record(&event) {
+        let reason = match engines[p].record(&event.view()) {
             Outcome::Counted => {
                 events.push(EventRow::new(&event, p as i32, offsets[p], payload));
                 continue;

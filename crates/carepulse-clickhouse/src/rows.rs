@@ -2,8 +2,10 @@
 //! and events become rows. Field order and names follow the migrations;
 //! `DateTime` columns are seconds since the Unix epoch (UTC).
 
+use std::borrow::Cow;
+
 use carepulse_engine::{Cell, Counts, MinuteRow, Snapshot};
-use carepulse_model::FeedbackEvent;
+use carepulse_model::{EventView, FeedbackEvent};
 use chrono::{DateTime, TimeZone};
 use clickhouse::Row;
 use serde::{Deserialize, Serialize};
@@ -70,12 +72,13 @@ impl EventRow {
     /// The row of `event`, read at `partition`/`offset`, whose published
     /// JSON is `payload`.
     pub fn new(event: &FeedbackEvent, partition: i32, offset: i64, payload: String) -> EventRow {
-        EventRow::from_event(event.clone(), partition, offset, payload)
+        EventRow::from_view(&event.view(), partition, offset, payload)
     }
 
-    /// [`EventRow::new`], moving the event's strings instead of copying them.
-    pub fn from_event(
-        event: FeedbackEvent,
+    /// [`EventRow::new`] from a decoded view, copying only the strings the
+    /// row keeps.
+    pub fn from_view(
+        event: &EventView<'_>,
         partition: i32,
         offset: i64,
         payload: String,
@@ -83,9 +86,10 @@ impl EventRow {
         let overall_linear = event
             .overall
             .scale
-            .parse(&event.overall.value)
-            .ok()
+            .read(event.overall.value.as_ref())
             .and_then(|r| r.linear());
+        let text = |s: &str| s.to_owned();
+        let optional = |s: &Option<Cow<'_, str>>| s.as_deref().unwrap_or_default().to_owned();
         EventRow {
             kafka_partition: partition as u16,
             kafka_offset: offset as u64,
@@ -95,27 +99,21 @@ impl EventRow {
             experience: event.experience.as_str().into(),
             channel: event.channel.as_str().into(),
             respondent_role: event.respondent_role.as_str().into(),
-            source_id: event.source_id.unwrap_or_default(),
-            subject: event
-                .subject
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            journey_instance: event
-                .journey_instance
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
+            source_id: optional(&event.source_id),
+            subject: optional(&event.subject),
+            journey_instance: optional(&event.journey_instance),
             overall_scale: event.overall.scale.name().into(),
             overall_linear,
             has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
             consent_to_contact: u8::from(event.consent_to_contact),
-            event_id: event.event_id,
-            facility: event.facility,
-            organisation: event.organisation,
-            department: event.department,
-            journey: event.journey,
-            stage: event.stage,
-            touchpoint: event.touchpoint,
-            questionnaire: event.questionnaire,
+            event_id: text(&event.event_id),
+            facility: text(&event.facility),
+            organisation: text(&event.organisation),
+            department: text(&event.department),
+            journey: text(&event.journey),
+            stage: text(&event.stage),
+            touchpoint: text(&event.touchpoint),
+            questionnaire: text(&event.questionnaire),
             payload,
         }
     }

@@ -1,15 +1,18 @@
 //! Cells: the finest grain scores are counted at (facility, organisation,
 //! department, journey, stage, experience type, channel, respondent role,
-//! questionnaire, question, scale), and the interner that keeps their
-//! strings shared so that hashing a cell costs pointer hashes, not string
-//! hashes.
+//! questionnaire, question, scale). [`CellIndex`] gives each cell a dense
+//! integer id, found from an event's borrowed strings with two hash lookups
+//! per answer and no allocation; the engine counts by id, and the [`Cell`]
+//! (shared strings) is built once, when the id is handed out.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use carepulse_model::{EventAnswer, FeedbackEvent, Scale};
+use carepulse_model::{EventView, Scale};
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
 
 /// An interned string. Equality and hashing use the pointer, so symbols
 /// must come from one [`Interner`]; ordering uses the text, so output is
@@ -102,28 +105,114 @@ pub struct Cell {
     pub scale: Scale,
 }
 
-impl Interner {
-    /// The dimensions of an event.
-    pub fn dims(&mut self, e: &FeedbackEvent) -> [Sym; 9] {
-        [
-            self.intern(&e.facility),
-            self.intern(&e.organisation),
-            self.intern(&e.department),
-            self.intern(&e.journey),
-            self.intern(&e.stage),
-            self.intern(e.experience.as_str()),
-            self.intern(e.channel.as_str()),
-            self.intern(e.respondent_role.as_str()),
-            self.intern(&e.questionnaire),
-        ]
+/// The dimension values of an event, in the order of [`DIMENSIONS`].
+pub fn dimensions<'e>(e: &'e EventView<'_>) -> [&'e str; 9] {
+    [
+        &e.facility,
+        &e.organisation,
+        &e.department,
+        &e.journey,
+        &e.stage,
+        e.experience.as_str(),
+        e.channel.as_str(),
+        e.respondent_role.as_str(),
+        &e.questionnaire,
+    ]
+}
+
+fn hash_dims(dims: &[&str; 9]) -> u64 {
+    let mut h = FxHasher::default();
+    dims.hash(&mut h);
+    h.finish()
+}
+
+fn hash_cell(dims: u32, question: &str, scale: Scale) -> u64 {
+    let mut h = FxHasher::default();
+    (dims, question, scale).hash(&mut h);
+    h.finish()
+}
+
+/// Dense ids for the dimension tuples and cells seen so far. Grows with the
+/// number of distinct cells (catalog-sized), never with events.
+#[derive(Debug, Default)]
+pub struct CellIndex {
+    interner: Interner,
+    dims: Vec<[Sym; 9]>,
+    dims_ids: HashTable<u32>,
+    cells: Vec<Arc<Cell>>,
+    cell_dims: Vec<u32>,
+    cell_ids: HashTable<u32>,
+}
+
+impl CellIndex {
+    /// The interner the cells' strings come from.
+    pub fn interner(&mut self) -> &mut Interner {
+        &mut self.interner
     }
 
-    /// The cell of one answer of an event with dimensions `dims`.
-    pub fn cell(&mut self, dims: &[Sym; 9], answer: &EventAnswer) -> Cell {
-        Cell {
-            dims: dims.clone(),
-            question: self.intern(&answer.question),
-            scale: answer.scale,
+    /// The id of a dimension tuple, handed out on first sight.
+    pub fn dims_id(&mut self, values: [&str; 9]) -> u32 {
+        let hash = hash_dims(&values);
+        let CellIndex {
+            interner,
+            dims,
+            dims_ids,
+            ..
+        } = self;
+        let same = |id: &u32| {
+            dims[*id as usize]
+                .iter()
+                .zip(values)
+                .all(|(a, b)| a.as_str() == b)
+        };
+        if let Some(id) = dims_ids.find(hash, same) {
+            return *id;
         }
+        let id = dims.len() as u32;
+        dims.push(values.map(|v| interner.intern(v)));
+        dims_ids.insert_unique(hash, id, |id| {
+            hash_dims(&dims[*id as usize].each_ref().map(Sym::as_str))
+        });
+        id
+    }
+
+    /// The id of the cell of `question` on `scale` within dimension tuple
+    /// `dims`, and whether it is new.
+    pub fn cell_id(&mut self, dims: u32, question: &str, scale: Scale) -> (u32, bool) {
+        let hash = hash_cell(dims, question, scale);
+        let CellIndex {
+            interner,
+            dims: all_dims,
+            cells,
+            cell_dims,
+            cell_ids,
+            ..
+        } = self;
+        let same = |id: &u32| {
+            let cell = &cells[*id as usize];
+            cell_dims[*id as usize] == dims
+                && cell.scale == scale
+                && cell.question.as_str() == question
+        };
+        if let Some(id) = cell_ids.find(hash, same) {
+            return (*id, false);
+        }
+        let id = cells.len() as u32;
+        cells.push(Arc::new(Cell {
+            dims: all_dims[dims as usize].clone(),
+            question: interner.intern(question),
+            scale,
+        }));
+        cell_dims.push(dims);
+        cell_ids.insert_unique(hash, id, |id| {
+            let cell = &cells[*id as usize];
+            hash_cell(cell_dims[*id as usize], cell.question.as_str(), cell.scale)
+        });
+        (id, true)
+    }
+
+    /// The cell with id `id`.
+    pub fn cell(&self, id: u32) -> &Arc<Cell> {
+        &self.cells[id as usize]
     }
 }

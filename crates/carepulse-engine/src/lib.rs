@@ -16,11 +16,12 @@
 //! ```
 //! use carepulse_engine::{Engine, EngineConfig, Outcome};
 //! let mut engine = Engine::new(EngineConfig::default());
-//! # let event: carepulse_model::FeedbackEvent = serde_json::from_str(r#"{"v":1,"event_id":"e1",
+//! # let json = r#"{"v":1,"event_id":"e1",
 //! #   "occurred_at":"2026-11-21T09:15:00Z","responded_at":"2026-11-21T09:15:00Z","received_at":"2026-11-21T09:15:02Z",
 //! #   "organisation":"o","facility":"f","department":"ed","journey":"ed-visit","stage":"triage","touchpoint":"t",
 //! #   "experience":"customer","channel":"kiosk","respondent_role":"unknown","questionnaire":"kiosk-smiley",
-//! #   "overall":{"question":"overall","scale":"smiley_4","value":"happy"},"consent_to_contact":false}"#).unwrap();
+//! #   "overall":{"question":"overall","scale":"smiley_4","value":"happy"},"consent_to_contact":false}"#;
+//! let event = carepulse_model::EventView::from_json(json.as_bytes()).unwrap();
 //! assert_eq!(engine.record(&event), Outcome::Counted);
 //! assert_eq!(engine.record(&event), Outcome::Duplicate);
 //! let rows = engine.drain_minutes();
@@ -31,11 +32,13 @@ mod cell;
 mod counts;
 mod minutes;
 mod rolling;
+mod seen;
 
-use rustc_hash::FxHashMap as HashMap;
-
-use carepulse_model::FeedbackEvent;
+use carepulse_model::EventView;
 use chrono::{DateTime, TimeDelta, Utc};
+
+use cell::{dimensions, CellIndex};
+use seen::SeenIds;
 
 pub use cell::{Cell, Interner, Sym, ALL, DIMENSIONS};
 pub use counts::Counts;
@@ -115,9 +118,9 @@ pub fn minute_of(t: DateTime<Utc>) -> i64 {
 /// The engine for the events of one Kafka partition.
 #[derive(Debug)]
 pub struct Engine {
-    interner: Interner,
+    cells: CellIndex,
     lateness: TimeDelta,
-    seen: HashMap<Box<str>, i64>,
+    seen: SeenIds,
     minutes: MinuteCells,
     rolling: RollingScores,
 }
@@ -125,54 +128,59 @@ pub struct Engine {
 impl Engine {
     /// An empty engine.
     pub fn new(config: EngineConfig) -> Self {
-        let mut interner = Interner::default();
-        let rolling = RollingScores::new(config.rollups, config.windows, &mut interner);
+        let mut cells = CellIndex::default();
+        let rolling = RollingScores::new(config.rollups, config.windows, cells.interner());
         Engine {
-            interner,
+            cells,
             lateness: config.allowed_lateness,
-            seen: HashMap::default(),
+            seen: SeenIds::default(),
             minutes: MinuteCells::default(),
             rolling,
         }
     }
 
     /// Counts an event, or says why not.
-    pub fn record(&mut self, event: &FeedbackEvent) -> Outcome {
+    pub fn record(&mut self, event: &EventView<'_>) -> Outcome {
         if event.suspect.is_some() {
             return Outcome::Suspect;
         }
-        if self.seen.contains_key(event.event_id.as_str()) {
+        if self.seen.contains(&event.event_id) {
             return Outcome::Duplicate;
         }
         let occurred = event.occurred_at.with_timezone(&Utc);
         if event.received_at - occurred > self.lateness {
             return Outcome::Late;
         }
-        // Check every answer before counting any, without allocating.
-        let answers = || std::iter::once(&event.overall).chain(&event.items);
-        if answers().any(|a| a.scale.parse(&a.value).is_err()) {
+        // Check every answer before counting any.
+        if event
+            .answers()
+            .any(|a| a.scale.read(a.value.as_ref()).is_none())
+        {
             return Outcome::Invalid;
         }
         let minute = minute_of(occurred);
-        let dims = self.interner.dims(event);
-        for answer in answers() {
-            let Ok(response) = answer.scale.parse(&answer.value) else {
+        let dims = self.cells.dims_id(dimensions(event));
+        for answer in event.answers() {
+            let Some(response) = answer.scale.read(answer.value.as_ref()) else {
                 continue; // checked above
             };
-            let cell = self.interner.cell(&dims, answer);
+            let (cell, new) = self.cells.cell_id(dims, &answer.question, answer.scale);
+            if new {
+                self.rolling.register(self.cells.cell(cell));
+            }
             let mut one = Counts::default();
             one.record(&response);
-            self.rolling.add(minute, &cell, &one);
+            self.rolling.add(minute, cell, &one);
             self.minutes.entry(minute, cell).add(&one);
         }
-        self.seen.insert(event.event_id.as_str().into(), minute);
+        self.seen.insert(&event.event_id, minute);
         Outcome::Counted
     }
 
     /// Full values of every cell-minute changed since the last call, in no
     /// particular order.
     pub fn drain_minutes(&mut self) -> Vec<MinuteRow> {
-        self.minutes.drain_changed()
+        self.minutes.drain_changed(&self.cells)
     }
 
     /// Rolling-window counts of every rollup key at `now`, which must not
@@ -182,12 +190,18 @@ impl Engine {
         self.rolling.snapshots(minute_of(now))
     }
 
+    /// The snapshot of rollup key `id` over `window` minutes with nothing
+    /// counted: what a window that emptied is written as.
+    pub fn empty_snapshot(&self, id: u32, window: i64) -> Snapshot {
+        self.rolling.empty(id, window)
+    }
+
     /// Forgets event ids and minutes that can no longer change: touchpoints
     /// before `received_watermark - allowed lateness`. Any later event for
     /// them is late by definition, so forgetting them loses nothing.
     pub fn forget_settled(&mut self, received_watermark: DateTime<Utc>) {
         let first = minute_of(received_watermark - self.lateness);
-        self.seen.retain(|_, minute| *minute >= first);
+        self.seen.forget_before(first);
         self.minutes.forget_before(first);
     }
 

@@ -3,10 +3,11 @@
 //! writing a minute again replaces it rather than adding to it).
 
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::cell::Cell;
+use crate::cell::{Cell, CellIndex};
 use crate::counts::Counts;
 
 /// The counts of one cell in one minute.
@@ -15,35 +16,35 @@ pub struct MinuteRow {
     /// Minutes since the Unix epoch (UTC) of the answer's event time.
     pub minute: i64,
     /// The cell.
-    pub cell: Cell,
+    pub cell: Arc<Cell>,
     /// Everything counted in that cell and minute so far.
     pub counts: Counts,
 }
 
 /// Per-minute counts per cell, with the minutes changed since the last
-/// [`MinuteCells::drain_changed`]. One hash lookup per answer: each entry
-/// carries its own "changed" flag.
+/// [`MinuteCells::drain_changed`], keyed by minute and cell id. One hash
+/// lookup per answer: each entry carries its own "changed" flag.
 #[derive(Debug, Default)]
 pub struct MinuteCells {
-    counts: HashMap<(i64, Cell), (Counts, bool)>,
-    changed: Vec<(i64, Cell)>,
+    counts: HashMap<(i64, u32), (Counts, bool)>,
+    changed: Vec<(i64, u32)>,
 }
 
 impl MinuteCells {
     /// The counts of `cell` in `minute`, to add answers to.
-    pub fn entry(&mut self, minute: i64, cell: Cell) -> &mut Counts {
+    pub fn entry(&mut self, minute: i64, cell: u32) -> &mut Counts {
         let MinuteCells { counts, changed } = self;
         match counts.entry((minute, cell)) {
             Entry::Occupied(occupied) => {
                 if !occupied.get().1 {
-                    changed.push(occupied.key().clone());
+                    changed.push(*occupied.key());
                 }
                 let slot = occupied.into_mut();
                 slot.1 = true;
                 &mut slot.0
             }
             Entry::Vacant(vacant) => {
-                changed.push(vacant.key().clone());
+                changed.push(*vacant.key());
                 &mut vacant.insert((Counts::default(), true)).0
             }
         }
@@ -51,7 +52,7 @@ impl MinuteCells {
 
     /// Full values of every minute changed since the last call, in no
     /// particular order.
-    pub fn drain_changed(&mut self) -> Vec<MinuteRow> {
+    pub fn drain_changed(&mut self, cells: &CellIndex) -> Vec<MinuteRow> {
         let MinuteCells { counts, changed } = self;
         changed
             .drain(..)
@@ -60,7 +61,7 @@ impl MinuteCells {
                 slot.1 = false;
                 Some(MinuteRow {
                     minute: key.0,
-                    cell: key.1,
+                    cell: Arc::clone(cells.cell(key.1)),
                     counts: slot.0,
                 })
             })

@@ -4,7 +4,8 @@
 //! answers, oldest first, so adding an answer in time order is a push at the
 //! end, and a key costs memory for the hours it had answers in (at most
 //! about 41 KiB with a 28-day window). The rollup keys of a cell are worked
-//! out once per cell, not per answer.
+//! out once, when the cell gets its id; counting an answer is then an array
+//! lookup per rollup.
 //!
 //! Window semantics, for `now` in minutes (not earlier than any counted
 //! answer): a window of up to 60 minutes covers the minutes
@@ -12,6 +13,7 @@
 //! clock hours: the hour of `now` and the `N/60 - 1` hours before it.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -90,6 +92,13 @@ impl Ring {
             }
             self.slots.push_back((t, *counts));
         } else if t > newest - self.len {
+            // A busy key has every unit: then `t` sits `newest - t` from the end.
+            let back = (newest - t) as usize;
+            if let Some(i) = self.slots.len().checked_sub(back + 1) {
+                if self.slots[i].0 == t {
+                    return self.slots[i].1.add(counts);
+                }
+            }
             match self.slots.binary_search_by_key(&t, |(time, _)| *time) {
                 Ok(i) => self.slots[i].1.add(counts),
                 Err(i) => self.slots.insert(i, (t, *counts)),
@@ -121,10 +130,12 @@ struct Series {
 /// The counts of one rollup key over one window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
+    /// The key's id, stable for the engine's life.
+    pub id: u32,
     /// Rollup name.
     pub rollup: String,
     /// The key (dimensions not kept are `*`).
-    pub key: Cell,
+    pub key: Arc<Cell>,
     /// Window length in minutes.
     pub window: i64,
     /// The counts.
@@ -138,9 +149,10 @@ pub struct RollingScores {
     windows: Vec<Window>,
     star: Sym,
     hours_kept: usize,
-    keys: Vec<(usize, Cell)>,
-    index: HashMap<(usize, Cell), usize>,
-    by_cell: HashMap<Cell, Vec<usize>>,
+    keys: Vec<(usize, Arc<Cell>)>,
+    index: HashMap<(usize, Arc<Cell>), u32>,
+    /// Rollup key ids of each cell id, `rollups.len()` per cell.
+    by_cell: Vec<u32>,
     series: Vec<Series>,
 }
 
@@ -160,46 +172,45 @@ impl RollingScores {
             hours_kept,
             keys: Vec::new(),
             index: HashMap::default(),
-            by_cell: HashMap::default(),
+            by_cell: Vec::new(),
             series: Vec::new(),
         }
     }
 
-    /// The rollup keys of `cell`, created on first sight.
-    fn key_ids(&mut self, cell: &Cell) -> &[usize] {
-        if !self.by_cell.contains_key(cell) {
-            let mut ids = Vec::with_capacity(self.rollups.len());
-            for (r, rollup) in self.rollups.iter().enumerate() {
-                let mut key = cell.clone();
-                for (d, keep) in rollup.keep.iter().enumerate() {
-                    if !keep {
-                        key.dims[d] = self.star.clone();
-                    }
+    /// Works out the rollup keys of the next cell id (ids are handed out
+    /// in order), creating keys on first sight.
+    pub fn register(&mut self, cell: &Cell) {
+        for (r, rollup) in self.rollups.iter().enumerate() {
+            let mut key = cell.clone();
+            for (d, keep) in rollup.keep.iter().enumerate() {
+                if !keep {
+                    key.dims[d] = self.star.clone();
                 }
-                let next = self.keys.len();
-                let id = *self.index.entry((r, key.clone())).or_insert(next);
-                if id == next {
-                    self.keys.push((r, key));
-                    self.series.push(Series {
-                        minutes: Ring::new(60),
-                        hours: Ring::new(self.hours_kept),
-                    });
-                }
-                ids.push(id);
             }
-            self.by_cell.insert(cell.clone(), ids);
+            let key = Arc::new(key);
+            let next = self.keys.len() as u32;
+            let id = *self.index.entry((r, Arc::clone(&key))).or_insert(next);
+            if id == next {
+                self.keys.push((r, key));
+                self.series.push(Series {
+                    minutes: Ring::new(60),
+                    hours: Ring::new(self.hours_kept),
+                });
+            }
+            self.by_cell.push(id);
         }
-        &self.by_cell[cell]
     }
 
-    /// Adds counts of `cell` at `minute` to every rollup key it belongs to.
-    pub fn add(&mut self, minute: i64, cell: &Cell, counts: &Counts) {
-        self.key_ids(cell);
-        let (by_cell, series) = (&self.by_cell, &mut self.series);
-        for &id in &by_cell[cell] {
-            let series = &mut series[id];
+    /// Adds counts of cell `cell` at `minute` to every rollup key it belongs
+    /// to.
+    pub fn add(&mut self, minute: i64, cell: u32, counts: &Counts) {
+        let width = self.rollups.len();
+        let start = cell as usize * width;
+        let hour = minute.div_euclid(60);
+        for &id in &self.by_cell[start..start + width] {
+            let series = &mut self.series[id as usize];
             series.minutes.add(minute, counts);
-            series.hours.add(minute.div_euclid(60), counts);
+            series.hours.add(hour, counts);
         }
     }
 
@@ -221,8 +232,9 @@ impl RollingScores {
                 };
                 if !counts.is_empty() {
                     out.push(Snapshot {
+                        id: id as u32,
                         rollup: self.rollups[*rollup].name.clone(),
-                        key: key.clone(),
+                        key: Arc::clone(key),
                         window: window.minutes,
                         counts,
                     });
@@ -230,6 +242,18 @@ impl RollingScores {
             }
         }
         out
+    }
+
+    /// The snapshot of key `id` over `window` minutes with nothing counted.
+    pub fn empty(&self, id: u32, window: i64) -> Snapshot {
+        let (rollup, key) = &self.keys[id as usize];
+        Snapshot {
+            id,
+            rollup: self.rollups[*rollup].name.clone(),
+            key: Arc::clone(key),
+            window,
+            counts: Counts::default(),
+        }
     }
 
     /// Number of rollup keys held.

@@ -94,6 +94,7 @@ impl FeedbackProducer {
             .set("bootstrap.servers", &settings.brokers)
             .set("enable.idempotence", "true")
             .set("acks", "all")
+            .set("socket.nagle.disable", "true")
             .set("linger.ms", options.linger.as_millis().to_string())
             .set(
                 "message.timeout.ms",

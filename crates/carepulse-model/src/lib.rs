@@ -34,9 +34,11 @@ mod kiosk;
 mod problem;
 pub mod pseudonym;
 mod redact;
+mod rfc3339;
 pub mod scale;
 pub mod score;
 mod validate;
+mod view;
 
 pub use catalog::{Catalog, CatalogError, CatalogProblem};
 pub use decode::{decode_answer, decode_submission, SUBMISSION_FIELDS};
@@ -48,9 +50,10 @@ pub use kiosk::{decode_press, KioskPress, RepeatPresses};
 pub use problem::{Problem, ProblemCode, Problems};
 pub use pseudonym::{KeyError, Pseudonym, Pseudonymiser, RawReference, ReferenceKind};
 pub use redact::{redact_comment, Redacted};
-pub use scale::{AnswerValue, NpsCategory, Polarity, Response, Scale, ScaleError};
+pub use scale::{AnswerRef, AnswerValue, NpsCategory, Polarity, Response, Scale, ScaleError};
 pub use score::{Nps, Share, Tally};
 pub use validate::{validate, Limits, ValidSubmission, ValidationContext};
+pub use view::{AnswerView, EventView, ValueView};
 
 /// JSON Schema of [`Submission`], as published in
 /// `schema/feedback-submission.v1.schema.json`.

@@ -76,6 +76,12 @@ impl Pseudonym {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A pseudonym read back from a published event (decoding accepts any
+    /// string here, as the `Deserialize` impl does).
+    pub(crate) fn from_stored(text: String) -> Self {
+        Pseudonym(text)
+    }
 }
 
 /// Why a pseudonymisation key is refused.

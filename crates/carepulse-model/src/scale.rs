@@ -36,6 +36,25 @@ impl Serialize for AnswerValue {
     }
 }
 
+/// A borrowed [`AnswerValue`]: what [`Scale::read`] checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AnswerRef<'a> {
+    /// A numeric answer.
+    Number(f64),
+    /// A labelled answer.
+    Label(&'a str),
+}
+
+impl AnswerValue {
+    /// The value, borrowed.
+    pub fn as_ref(&self) -> AnswerRef<'_> {
+        match self {
+            AnswerValue::Number(n) => AnswerRef::Number(*n),
+            AnswerValue::Label(l) => AnswerRef::Label(l),
+        }
+    }
+}
+
 impl fmt::Display for AnswerValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -210,35 +229,39 @@ impl Scale {
 
     /// Checks a raw answer against the scale.
     pub fn parse(self, value: &AnswerValue) -> Result<Response, ScaleError> {
+        self.read(value.as_ref()).ok_or_else(|| ScaleError {
+            scale: self,
+            value: value.clone(),
+            expected: self.expected(),
+        })
+    }
+
+    /// Checks a borrowed answer against the scale, without allocating: the
+    /// scoring engine's path, where an invalid answer needs no explanation.
+    pub fn read(self, value: AnswerRef<'_>) -> Option<Response> {
         let point = match (self.points(), value) {
-            (Points::Integers { low, high }, AnswerValue::Number(n))
-                if n.fract() == 0.0 && *n >= f64::from(low) && *n <= f64::from(high) =>
+            (Points::Integers { low, high }, AnswerRef::Number(n))
+                if n.fract() == 0.0 && n >= f64::from(low) && n <= f64::from(high) =>
             {
                 // The guard keeps n within u8.
-                Some(Point::Index(*n as u8 - low))
+                Some(Point::Index(n as u8 - low))
             }
-            (Points::Continuous, AnswerValue::Number(n)) if (0.0..=100.0).contains(n) => {
-                Some(Point::Continuous(*n))
+            (Points::Continuous, AnswerRef::Number(n)) if (0.0..=100.0).contains(&n) => {
+                Some(Point::Continuous(n))
             }
-            (Points::Labels(labels), AnswerValue::Label(l)) => {
+            (Points::Labels(labels), AnswerRef::Label(l)) => {
                 if self == Scale::Fft && l == FFT_DONT_KNOW {
                     Some(Point::DontKnow)
                 } else {
                     labels
                         .iter()
-                        .position(|candidate| candidate == l)
+                        .position(|candidate| *candidate == l)
                         .map(|i| Point::Index(i as u8))
                 }
             }
             _ => None,
         };
-        point
-            .map(|point| Response { scale: self, point })
-            .ok_or_else(|| ScaleError {
-                scale: self,
-                value: value.clone(),
-                expected: self.expected(),
-            })
+        point.map(|point| Response { scale: self, point })
     }
 
     /// Number of ordered categories (for numeric scales, the number of

@@ -2,8 +2,8 @@
 //! partition, and the rows read since the last flush.
 
 use carepulse_clickhouse::rows::{seconds, EventRow, RejectedRow, SnapshotRow, UncountedRow};
-use carepulse_engine::{minute_of, Engine, EngineConfig, MinuteRow, Outcome};
-use carepulse_model::FeedbackEvent;
+use carepulse_engine::{minute_of, Counts, Engine, EngineConfig, MinuteRow, Outcome};
+use carepulse_model::EventView;
 use chrono::{DateTime, TimeDelta, Utc};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -55,6 +55,9 @@ fn snapshot_id(r: &SnapshotRow) -> SnapshotId {
     )
 }
 
+/// A rolling window of one of the engine's rollup keys: key id and window.
+type WindowId = (u32, i64);
+
 /// One partition's engine and position.
 #[derive(Debug)]
 pub struct PartitionState {
@@ -68,7 +71,11 @@ pub struct PartitionState {
     pub committed: i64,
     max_minute: i64,
     max_received: Option<DateTime<Utc>>,
-    written: HashMap<SnapshotId, SnapshotRow>,
+    /// The counts last written for each window of each engine key.
+    written: HashMap<WindowId, Counts>,
+    /// Snapshot rows ClickHouse held at restore, until the next snapshot
+    /// matches them to engine keys.
+    stored: Vec<SnapshotRow>,
     /// Rows read since the last flush.
     pub pending: Pending,
 }
@@ -84,26 +91,28 @@ impl PartitionState {
             max_minute: i64::MIN,
             max_received: None,
             written: HashMap::default(),
+            stored: Vec::new(),
             pending: Pending::default(),
         }
     }
 
     /// Replays a counted event stored in ClickHouse (restoring state); it
     /// is not written again.
-    pub fn restore(&mut self, event: &FeedbackEvent) {
+    pub fn restore(&mut self, event: &EventView<'_>) {
         if self.engine.record(event) == Outcome::Counted {
             self.note(event);
         }
     }
 
     /// Ends a restore: the restored minutes are in ClickHouse already, and
-    /// `written` holds the snapshot rows ClickHouse has for the partition.
-    pub fn restored(&mut self, written: Vec<SnapshotRow>) {
+    /// `stored` holds the snapshot rows ClickHouse has for the partition.
+    pub fn restored(&mut self, stored: Vec<SnapshotRow>) {
         self.engine.drain_minutes();
-        self.written = written.into_iter().map(|r| (snapshot_id(&r), r)).collect();
+        self.written.clear();
+        self.stored = stored;
     }
 
-    fn note(&mut self, event: &FeedbackEvent) {
+    fn note(&mut self, event: &EventView<'_>) {
         self.max_minute = self
             .max_minute
             .max(minute_of(event.occurred_at.with_timezone(&Utc)));
@@ -141,7 +150,7 @@ impl PartitionState {
                 payload,
             });
         };
-        let event: FeedbackEvent = match serde_json::from_slice(&payload) {
+        let event = match EventView::from_json(&payload) {
             Ok(event) => event,
             Err(e) => {
                 let reason = format!("not a feedback event v1: {e}");
@@ -156,13 +165,13 @@ impl PartitionState {
             return reject(&mut self.pending, reason, key, payload);
         }
         let uncounted = |reason: &str| UncountedRow {
-            event_id: event.event_id.clone(),
+            event_id: event.event_id.as_ref().to_owned(),
             kafka_partition: self.partition as u16,
             kafka_offset: offset as u64,
             occurred_at: seconds(&event.occurred_at),
             received_at: seconds(&event.received_at),
-            facility: event.facility.clone(),
-            department: event.department.clone(),
+            facility: event.facility.as_ref().to_owned(),
+            department: event.department.as_ref().to_owned(),
             reason: reason.to_owned(),
             payload: String::from_utf8_lossy(&payload).into_owned(),
         };
@@ -170,12 +179,15 @@ impl PartitionState {
             Outcome::Counted => {
                 self.note(&event);
                 self.pending.received.push(event.received_at);
+                let row = EventRow::from_view(&event, self.partition, offset, String::new());
+                drop(event);
                 // Decoded as JSON, so UTF-8: moved, not copied.
                 let text = String::from_utf8(payload)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                self.pending
-                    .events
-                    .push(EventRow::from_event(event, self.partition, offset, text));
+                self.pending.events.push(EventRow {
+                    payload: text,
+                    ..row
+                });
             }
             Outcome::Duplicate => self.pending.duplicates += 1,
             Outcome::Late => {
@@ -201,34 +213,48 @@ impl PartitionState {
 
     /// Snapshot rows that differ from what was written last, at `now` (or
     /// the latest event time if later); a key whose window emptied gets a
-    /// row of zeros.
+    /// row of zeros. Unchanged windows are compared by key id, without
+    /// building their rows.
     pub fn snapshot_rows(&mut self, now: DateTime<Utc>, version: u64) -> Vec<SnapshotRow> {
         let minute = minute_of(now).max(self.max_minute);
         let at = DateTime::from_timestamp(minute * 60, 0).unwrap_or(now);
         let at_secs = seconds(&at);
-        let current: HashMap<SnapshotId, SnapshotRow> = self
-            .engine
-            .snapshots(at)
-            .iter()
-            .map(|s| {
-                let row = SnapshotRow::new(s, self.partition, at_secs, version);
-                (snapshot_id(&row), row)
-            })
-            .collect();
+        let snapshots = self.engine.snapshots(at);
         let mut out = Vec::new();
-        for (id, row) in &current {
-            if self
-                .written
-                .get(id)
-                .is_none_or(|w| w.counts() != row.counts())
-            {
-                out.push(row.clone());
+        if !self.stored.is_empty() {
+            // After a restore: what ClickHouse holds, matched to engine keys
+            // by their columns; rows of keys the engine no longer has are
+            // emptied.
+            let mut stored: HashMap<SnapshotId, SnapshotRow> = std::mem::take(&mut self.stored)
+                .into_iter()
+                .map(|r| (snapshot_id(&r), r))
+                .collect();
+            for s in &snapshots {
+                let id = snapshot_id(&SnapshotRow::new(s, self.partition, at_secs, version));
+                if let Some(row) = stored.remove(&id) {
+                    self.written.insert((s.id, s.window), row.counts());
+                }
             }
+            out.extend(
+                stored
+                    .into_values()
+                    .filter(|old| old.responses > 0)
+                    .map(|old| old.emptied(at_secs, version)),
+            );
         }
-        for (id, old) in self.written.drain() {
-            if !current.contains_key(&id) && old.responses > 0 {
-                let zero = old.emptied(at_secs, version);
-                out.push(zero);
+        let mut current: HashMap<WindowId, Counts> = HashMap::default();
+        current.reserve(snapshots.len());
+        for s in &snapshots {
+            let id = (s.id, s.window);
+            if self.written.get(&id) != Some(&s.counts) {
+                out.push(SnapshotRow::new(s, self.partition, at_secs, version));
+            }
+            current.insert(id, s.counts);
+        }
+        for ((key, window), old) in self.written.drain() {
+            if !current.contains_key(&(key, window)) && !old.is_empty() {
+                let zero = self.engine.empty_snapshot(key, window);
+                out.push(SnapshotRow::new(&zero, self.partition, at_secs, version));
             }
         }
         self.written = current;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use carepulse_clickhouse::rows::{seconds, SnapshotRow};
-use carepulse_model::FeedbackEvent;
+use carepulse_model::EventView;
 use chrono::{DateTime, TimeDelta, Utc};
 use clickhouse::{Client, Row, RowOwned, RowWrite};
 use serde::Deserialize;
@@ -90,7 +90,7 @@ pub async fn restore_events(
     partition: i32,
     committed: i64,
     horizon: TimeDelta,
-    mut each: impl FnMut(&FeedbackEvent),
+    mut each: impl FnMut(&EventView<'_>),
 ) -> Result<u64, SinkError> {
     let error = |source| SinkError {
         what: format!("restore of partition {partition}"),
@@ -128,7 +128,7 @@ pub async fn restore_events(
         .map_err(error)?;
     let mut n = 0;
     while let Some(row) = cursor.next().await.map_err(error)? {
-        match serde_json::from_str::<FeedbackEvent>(&row.payload) {
+        match EventView::from_json(row.payload.as_bytes()) {
             Ok(event) => {
                 each(&event);
                 n += 1;
