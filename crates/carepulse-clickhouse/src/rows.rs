@@ -43,11 +43,11 @@ pub struct EventRow {
     /// Touchpoint id.
     pub touchpoint: String,
     /// `patient` or `customer`.
-    pub experience: String,
+    pub experience: Cow<'static, str>,
     /// Collection channel.
-    pub channel: String,
+    pub channel: Cow<'static, str>,
     /// Who answered.
-    pub respondent_role: String,
+    pub respondent_role: Cow<'static, str>,
     /// Questionnaire id.
     pub questionnaire: String,
     /// Device or integration id ('' when absent).
@@ -57,7 +57,7 @@ pub struct EventRow {
     /// Pseudonymised journey instance ('' when absent).
     pub journey_instance: String,
     /// Scale of the overall question.
-    pub overall_scale: String,
+    pub overall_scale: Cow<'static, str>,
     /// Overall answer on 0-100 (none for "don't know").
     pub overall_linear: Option<f64>,
     /// 1 when the event has a comment.
@@ -96,13 +96,13 @@ impl EventRow {
             occurred_at: seconds(&event.occurred_at),
             responded_at: seconds(&event.responded_at),
             received_at: seconds(&event.received_at),
-            experience: event.experience.as_str().into(),
-            channel: event.channel.as_str().into(),
-            respondent_role: event.respondent_role.as_str().into(),
+            experience: Cow::Borrowed(event.experience.as_str()),
+            channel: Cow::Borrowed(event.channel.as_str()),
+            respondent_role: Cow::Borrowed(event.respondent_role.as_str()),
             source_id: optional(&event.source_id),
             subject: optional(&event.subject),
             journey_instance: optional(&event.journey_instance),
-            overall_scale: event.overall.scale.name().into(),
+            overall_scale: Cow::Borrowed(event.overall.scale.name()),
             overall_linear,
             has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
             consent_to_contact: u8::from(event.consent_to_contact),
