@@ -36,6 +36,7 @@ pub mod pseudonym;
 mod redact;
 mod rfc3339;
 pub mod scale;
+mod scan;
 pub mod score;
 mod validate;
 mod view;

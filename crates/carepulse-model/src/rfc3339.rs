@@ -17,7 +17,7 @@ fn digits(bytes: &[u8]) -> Option<u32> {
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, or `None` for
 /// anything else (chrono decides then).
-fn exact(text: &str) -> Option<DateTime<FixedOffset>> {
+pub(crate) fn exact(text: &str) -> Option<DateTime<FixedOffset>> {
     let b = text.as_bytes();
     if b.len() < 20
         || b[4] != b'-'

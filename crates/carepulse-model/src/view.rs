@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::event::{Channel, EventAnswer, Experience, FeedbackEvent, RespondentRole, Suspicion};
 use crate::pseudonym::Pseudonym;
-use crate::rfc3339;
 use crate::scale::{AnswerRef, AnswerValue, Scale};
+use crate::{rfc3339, scan};
 
 /// A borrowed answer value: a number or a label.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,11 +129,16 @@ pub struct EventView<'a> {
 }
 
 impl<'a> EventView<'a> {
-    /// Decodes a JSON message. The UTF-8 check runs once over the whole
-    /// message rather than once per string.
+    /// Decodes a JSON message: first with a scanner for the shape
+    /// carepulse writes, then, for anything it does not handle, with
+    /// serde_json, which also explains what is wrong. The UTF-8 check runs
+    /// once over the whole message rather than once per string.
     pub fn from_json(bytes: &'a [u8]) -> serde_json::Result<Self> {
         match std::str::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str(text),
+            Ok(text) => match scan::scan(text) {
+                Some(view) => Ok(view),
+                None => serde_json::from_str(text),
+            },
             // Let serde_json say where and why.
             Err(_) => serde_json::from_slice(bytes),
         }

@@ -1,0 +1,462 @@
+//! The fast path of [`EventView::from_json`]: a scanner for feedback events
+//! as carepulse writes them (any field order and whitespace, no escapes in
+//! strings, plain numbers). It returns `None` for anything else: escapes,
+//! unknown, missing or repeated fields, wrong types, numbers with an
+//! exponent or more than 15 digits, times in another shape; serde_json then
+//! decodes the message and reports what is wrong. It never accepts what
+//! serde_json rejects and never decodes a message differently (tests
+//! compare the two on generated and mutated messages).
+
+use std::borrow::Cow;
+
+use chrono::Utc;
+use serde::de::value::{BorrowedStrDeserializer, Error as ValueError};
+use serde::Deserialize;
+
+use crate::rfc3339;
+use crate::view::{AnswerView, EventView, ValueView};
+
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+/// Stores `value` in an empty slot; `None` if the field came before.
+fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    slot.is_none().then(|| *slot = Some(value))
+}
+
+/// A unit enum variant by its serde name.
+fn variant<'de, T: Deserialize<'de>>(name: &'de str) -> Option<T> {
+    T::deserialize(BorrowedStrDeserializer::<ValueError>::new(name)).ok()
+}
+
+impl<'a> Scan<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The next byte after whitespace, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        let bytes = self.bytes();
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.at) {
+            self.at += 1;
+        }
+        bytes.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        self.peek()?;
+        self.text[self.at..]
+            .starts_with(word)
+            .then(|| self.at += word.len())
+    }
+
+    /// A string without escapes or control characters.
+    fn string(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let bytes = self.bytes();
+        loop {
+            match *bytes.get(self.at)? {
+                b'"' => break,
+                b'\\' | 0..=0x1f => return None,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        Some(&self.text[start..self.at - 1])
+    }
+
+    /// `null` or a string.
+    fn optional(&mut self) -> Option<Option<&'a str>> {
+        if self.peek()? == b'n' {
+            self.literal("null")?;
+            return Some(None);
+        }
+        self.string().map(Some)
+    }
+
+    /// A non-negative number of at most 15 digits, without exponent: the
+    /// shape where serde_json's and Rust's parsing give the same `f64`.
+    fn number(&mut self) -> Option<f64> {
+        self.peek()?;
+        let bytes = self.bytes();
+        let start = self.at;
+        let digits = |at: &mut usize| {
+            let from = *at;
+            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+                *at += 1;
+            }
+            *at - from
+        };
+        let whole = digits(&mut self.at);
+        if whole == 0 || (whole > 1 && bytes[start] == b'0') {
+            return None;
+        }
+        let mut fraction = 0;
+        if bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            fraction = digits(&mut self.at);
+            if fraction == 0 {
+                return None;
+            }
+        }
+        if whole + fraction > 15 || matches!(bytes.get(self.at), Some(b'e' | b'E')) {
+            return None;
+        }
+        self.text[start..self.at].parse().ok()
+    }
+
+    fn value(&mut self) -> Option<ValueView<'a>> {
+        if self.peek()? == b'"' {
+            Some(ValueView::Label(Cow::Borrowed(self.string()?)))
+        } else {
+            self.number().map(ValueView::Number)
+        }
+    }
+
+    /// Calls `field` for each `"name": value` of an object.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.expect(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let name = self.string()?;
+            self.expect(b':')?;
+            field(self, name)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn answer(&mut self) -> Option<AnswerView<'a>> {
+        let (mut question, mut scale, mut value) = (None, None, None);
+        self.object(|s, name| match name {
+            "question" => set(&mut question, s.string()?),
+            "scale" => set(&mut scale, variant(s.string()?)?),
+            "value" => set(&mut value, s.value()?),
+            _ => None,
+        })?;
+        Some(AnswerView {
+            question: Cow::Borrowed(question?),
+            scale: scale?,
+            value: value?,
+        })
+    }
+
+    fn answers(&mut self) -> Option<Vec<AnswerView<'a>>> {
+        self.expect(b'[')?;
+        let mut out = Vec::new();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(out);
+        }
+        loop {
+            out.push(self.answer()?);
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(out);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn number_u32(&mut self) -> Option<u32> {
+        self.peek()?;
+        let start = self.at;
+        let bytes = self.bytes();
+        while bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        let text = &self.text[start..self.at];
+        let plain = !text.is_empty() && text.len() <= 9 && (text == "0" || !text.starts_with('0'));
+        let next = bytes.get(self.at);
+        if !plain || matches!(next, Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        text.parse().ok()
+    }
+
+    fn boolean(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.literal("true").map(|()| true),
+            _ => self.literal("false").map(|()| false),
+        }
+    }
+}
+
+/// The fast path: `Some` only for a message it fully understood.
+pub(crate) fn scan<'a>(text: &'a str) -> Option<EventView<'a>> {
+    let mut s = Scan { text, at: 0 };
+    let (mut v, mut event_id, mut occurred, mut responded, mut received) =
+        (None, None, None, None, None);
+    let (mut organisation, mut facility, mut department, mut journey, mut stage) =
+        (None, None, None, None, None);
+    let (mut touchpoint, mut experience, mut channel, mut source_id, mut role) =
+        (None, None, None, None, None);
+    let (mut subject, mut journey_instance, mut questionnaire, mut overall, mut items) =
+        (None, None, None, None, None);
+    let (mut comment, mut locale, mut consent, mut suspect) = (None, None, None, None);
+    s.object(|s, name| match name {
+        "v" => set(&mut v, s.number_u32()?),
+        "event_id" => set(&mut event_id, s.string()?),
+        "occurred_at" => set(&mut occurred, rfc3339::exact(s.string()?)?),
+        "responded_at" => set(&mut responded, rfc3339::exact(s.string()?)?),
+        "received_at" => set(&mut received, rfc3339::exact(s.string()?)?),
+        "organisation" => set(&mut organisation, s.string()?),
+        "facility" => set(&mut facility, s.string()?),
+        "department" => set(&mut department, s.string()?),
+        "journey" => set(&mut journey, s.string()?),
+        "stage" => set(&mut stage, s.string()?),
+        "touchpoint" => set(&mut touchpoint, s.string()?),
+        "experience" => set(&mut experience, variant(s.string()?)?),
+        "channel" => set(&mut channel, variant(s.string()?)?),
+        "source_id" => set(&mut source_id, s.optional()?),
+        "respondent_role" => set(&mut role, variant(s.string()?)?),
+        "subject" => set(&mut subject, s.optional()?),
+        "journey_instance" => set(&mut journey_instance, s.optional()?),
+        "questionnaire" => set(&mut questionnaire, s.string()?),
+        "overall" => set(&mut overall, s.answer()?),
+        "items" => set(&mut items, s.answers()?),
+        "comment" => set(&mut comment, s.optional()?),
+        "locale" => set(&mut locale, s.optional()?),
+        "consent_to_contact" => set(&mut consent, s.boolean()?),
+        "suspect" => {
+            let value = match s.optional()? {
+                None => None,
+                Some(name) => Some(variant(name)?),
+            };
+            set(&mut suspect, value)
+        }
+        _ => None,
+    })?;
+    if s.peek().is_some() {
+        return None;
+    }
+    let text = |t: &'a str| Cow::Borrowed(t);
+    Some(EventView {
+        v: v?,
+        event_id: text(event_id?),
+        occurred_at: occurred?,
+        responded_at: responded?,
+        received_at: received?.with_timezone(&Utc),
+        organisation: text(organisation?),
+        facility: text(facility?),
+        department: text(department?),
+        journey: text(journey?),
+        stage: text(stage?),
+        touchpoint: text(touchpoint?),
+        experience: experience?,
+        channel: channel?,
+        source_id: source_id.flatten().map(text),
+        respondent_role: role?,
+        subject: subject.flatten().map(text),
+        journey_instance: journey_instance.flatten().map(text),
+        questionnaire: text(questionnaire?),
+        overall: overall?,
+        items: items.unwrap_or_default(),
+        comment: comment.flatten().map(text),
+        locale: locale.flatten().map(text),
+        consent_to_contact: consent?,
+        suspect: suspect.flatten(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{
+        Channel, EventAnswer, Experience, FeedbackEvent, RespondentRole, Suspicion,
+    };
+    use crate::scale::{AnswerValue, Scale};
+    use chrono::{FixedOffset, TimeZone};
+    use proptest::prelude::*;
+
+    fn serde(text: &str) -> Option<EventView<'_>> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-z0-9_:.-]{1,16}",
+            1 => "[a-zé€\" \\\\/\\t]{0,8}",
+        ]
+    }
+
+    /// A number and whether it is written plainly (no exponent, at most 15
+    /// digits).
+    fn number() -> impl Strategy<Value = (f64, bool)> {
+        prop_oneof![
+            (0u32..=100).prop_map(|n| (f64::from(n), true)),
+            (0u32..400).prop_map(|n| (f64::from(n) / 4.0, true)),
+            Just((0.1 + 0.2, false)),
+            Just((1e21, false)),
+            Just((-3.0, false)),
+        ]
+    }
+
+    fn answer() -> impl Strategy<Value = (EventAnswer, bool)> {
+        let scales = prop::sample::select(vec![
+            Scale::Rating0To10,
+            Scale::Fft,
+            Scale::Smiley4,
+            Scale::Slider0To100,
+            Scale::HcahpsFrequency,
+        ]);
+        let value = prop_oneof![
+            number().prop_map(|(n, plain)| (AnswerValue::Number(n), plain)),
+            text().prop_map(|t| (AnswerValue::Label(t), true)),
+        ];
+        (text(), scales, value).prop_map(|(question, scale, (value, plain))| {
+            (
+                EventAnswer {
+                    question,
+                    scale,
+                    value,
+                },
+                plain,
+            )
+        })
+    }
+
+    fn time() -> impl Strategy<Value = chrono::DateTime<FixedOffset>> {
+        (0i64..4_000_000_000, 0u32..1_000_000_000, -720i32..=840).prop_map(|(s, ns, m)| {
+            FixedOffset::east_opt(m * 60)
+                .unwrap()
+                .timestamp_opt(s, ns / 1000 * 1000)
+                .unwrap()
+        })
+    }
+
+    prop_compose! {
+        fn event()(
+            ids in prop::collection::vec(text(), 9),
+            optional in prop::collection::vec(prop::option::of(text()), 5),
+            times in prop::collection::vec(time(), 3),
+            overall in answer(),
+            items in prop::collection::vec(answer(), 0..4),
+            consent in any::<bool>(),
+            suspect in any::<bool>(),
+            channel in prop::sample::select(Channel::ALL.to_vec()),
+        ) -> (FeedbackEvent, bool) {
+            let plain = overall.1 && items.iter().all(|(_, p)| *p);
+            let event = FeedbackEvent {
+                v: 1,
+                event_id: ids[0].clone(),
+                occurred_at: times[0],
+                responded_at: times[1],
+                received_at: times[2].with_timezone(&Utc),
+                organisation: ids[1].clone(),
+                facility: ids[2].clone(),
+                department: ids[3].clone(),
+                journey: ids[4].clone(),
+                stage: ids[5].clone(),
+                touchpoint: ids[6].clone(),
+                experience: if consent { Experience::Patient } else { Experience::Customer },
+                channel,
+                source_id: optional[0].clone(),
+                respondent_role: RespondentRole::FamilyOrCarer,
+                subject: None,
+                journey_instance: None,
+                questionnaire: ids[7].clone(),
+                overall: overall.0,
+                items: items.into_iter().map(|(a, _)| a).collect(),
+                comment: optional[1].clone(),
+                locale: optional[2].clone(),
+                consent_to_contact: consent,
+                suspect: suspect.then_some(Suspicion::RepeatPress),
+            };
+            (event, plain)
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn decodes_what_carepulse_writes_as_serde_json_does((event, plain) in event()) {
+            for text in [
+                serde_json::to_string(&event).unwrap(),
+                serde_json::to_string_pretty(&event).unwrap(),
+            ] {
+                let fast = scan(&text);
+                let slow = serde(&text);
+                prop_assert!(slow.is_some(), "{}", text);
+                if fast.is_some() {
+                    prop_assert_eq!(fast.as_ref(), slow.as_ref(), "{}", text);
+                }
+                if plain && !text.contains('\\') {
+                    prop_assert!(fast.is_some(), "the fast path should take {}", text);
+                }
+            }
+        }
+
+        #[test]
+        fn never_accepts_what_serde_json_rejects(
+            (event, _) in event(),
+            edits in prop::collection::vec(
+                (any::<prop::sample::Index>(), 0u8..3, prop::sample::select(
+                    vec!['"', '{', '}', '[', ']', ',', ':', '\\', ' ', '0', '9', '.', 'e', '-', 'n', 'x'],
+                )),
+                1..4,
+            ),
+        ) {
+            let mut text = serde_json::to_string(&event).unwrap();
+            for (at, op, c) in edits {
+                let boundaries: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+                let i = boundaries[at.index(boundaries.len())];
+                match op {
+                    0 => {
+                        text.remove(i);
+                    }
+                    1 => text.insert(i, c),
+                    _ => {
+                        text.remove(i);
+                        text.insert(i, c);
+                    }
+                }
+            }
+            if let Some(fast) = scan(&text) {
+                prop_assert_eq!(Some(fast), serde(&text), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn leaves_unusual_messages_to_serde_json() {
+        let event = r#"{"v":1,"event_id":"e","occurred_at":"2026-11-21T09:15:00Z","responded_at":"2026-11-21T09:15:00Z","received_at":"2026-11-21T09:15:02Z","organisation":"o","facility":"f","department":"d","journey":"j","stage":"s","touchpoint":"t","experience":"patient","channel":"kiosk","respondent_role":"unknown","questionnaire":"q","overall":{"question":"overall","scale":"rating_0_10","value":7},"consent_to_contact":false}"#;
+        assert!(scan(event).is_some());
+        for unusual in [
+            event.replace(r#""v":1"#, r#""v":1,"v":1"#),
+            event.replace(r#""v":1"#, r#""v":1.0"#),
+            event.replace(r#""value":7"#, r#""value":7e0"#),
+            event.replace(r#""value":7"#, r#""value":-0"#),
+            event.replace(r#""value":7"#, r#""value":07"#),
+            event.replace(r#""facility":"f""#, r#""facility":"\u0066""#),
+            event.replace(r#""channel":"kiosk""#, r#""channel":"Kiosk""#),
+            event.replace("2026-11-21T09:15:00Z", "2026-11-21 09:15:00Z"),
+            event.replace(r#""consent_to_contact":false"#, r#""consent_to_contact":0"#),
+            event.replace(r#","consent_to_contact":false"#, ""),
+            format!("{event}x"),
+        ] {
+            assert_eq!(scan(&unusual), None, "{unusual}");
+        }
+        assert!(scan(&format!(" {event}\n")).is_some());
+    }
+}
