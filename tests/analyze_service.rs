@@ -14,9 +14,10 @@
 
 use std::sync::Arc;
 
-use carepulse_analytics::{
-    decompose, DriverAnalysis, Matrix, Method, ReportBuilder, ReportSettings,
-};
+#[path = "../crates/carepulse-analytics/tests/latent_truth/mod.rs"]
+mod latent_truth;
+
+use carepulse_analytics::{DriverAnalysis, ReportBuilder, ReportSettings};
 use carepulse_clickhouse::analytics::{
     AnalysisRunRow, DriverImportanceRow, JourneyStageScoreRow, QuestionQualityRow,
 };
@@ -25,6 +26,7 @@ use carepulse_model::{Catalog, FeedbackEvent, Limits, Pseudonymiser};
 use carepulse_service_tests::{require_clickhouse, unique_name};
 use carepulse_simulator::{Endpoint, ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, TimeDelta, Utc};
+use latent_truth::{true_shares, SLIDER_ITEMS as ITEMS, SLIDER_SCENARIO as SCENARIO};
 
 const CATALOG: &str = r#"
 [[organisations]]
@@ -67,61 +69,6 @@ experience = "patient"
 questionnaire = "sliders"
 channels = ["portal"]
 "#;
-
-const SCENARIO: &str = r#"
-name = "sliders"
-catalog = "catalog.toml"
-[[journeys]]
-journey = "visit"
-visits_per_day = 120
-[[touchpoints]]
-touchpoint = "survey"
-asked = 1
-channels = { portal = 1 }
-top_box = 0.1
-[channels.portal]
-answer_rate = 1
-[questionnaires.sliders]
-r_squared = 0.6
-halo = 0.4
-items.a = { weight = 0.4, top_box = 0.1 }
-items.b = { weight = 0.25, top_box = 0.1 }
-items.c = { weight = 0.2, top_box = 0.1 }
-items.d = { weight = 0.1, top_box = 0.1 }
-items.e = { weight = 0.05, top_box = 0.1 }
-"#;
-
-const ITEMS: [&str; 5] = ["a", "b", "c", "d", "e"];
-
-/// The population Shapley shares of the scenario's latent model (as in
-/// carepulse-analytics' simulator_recovery test): unit-variance item
-/// deviations with pairwise correlation halo², the overall a weighted sum
-/// plus noise, the weights scaled so the items explain `r_squared`.
-fn true_shares(scenario: &toml::Table) -> Vec<f64> {
-    let q = &scenario["questionnaires"]["sliders"];
-    let halo = q["halo"].as_float().unwrap();
-    let r_squared = q["r_squared"].as_float().unwrap();
-    let raw: Vec<f64> = ITEMS
-        .iter()
-        .map(|i| q["items"][*i]["weight"].as_float().unwrap())
-        .collect();
-    let h2 = halo * halo;
-    let sum: f64 = raw.iter().sum();
-    let squares: f64 = raw.iter().map(|w| w * w).sum();
-    let c = (r_squared / (h2 * sum * sum + (1.0 - h2) * squares)).sqrt();
-    let w: Vec<f64> = raw.iter().map(|w| w * c).collect();
-    let total: f64 = w.iter().sum();
-    let mut corr = Matrix::identity(ITEMS.len() + 1);
-    for (i, wi) in w.iter().enumerate() {
-        let r = wi + h2 * (total - wi);
-        corr.set(0, i + 1, r);
-        corr.set(i + 1, 0, r);
-        for j in (0..w.len()).filter(|&j| j != i) {
-            corr.set(i + 1, j + 1, h2);
-        }
-    }
-    decompose(&corr, Method::Shapley).unwrap().shares()
-}
 
 /// `days` simulated days of the slider survey at the clinic from `start`,
 /// validated as the ingest service validates them.
@@ -282,7 +229,7 @@ async fn analyze_stores_recovered_drivers_quality_and_journeys_in_clickhouse() {
         }
     }
     let scenario: toml::Table = SCENARIO.parse().unwrap();
-    let truth = true_shares(&scenario);
+    let truth = true_shares(&scenario, "sliders", &ITEMS);
     let all: Vec<&DriverImportanceRow> = drivers
         .iter()
         .filter(|d| d.questionnaire == "sliders" && d.dimension == "all")

@@ -15,7 +15,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 
-use carepulse_model::{FeedbackEvent, Tally};
+use carepulse_model::{EventView, Tally};
 
 /// The ids of events already fed, bounded.
 #[derive(Debug)]
@@ -89,10 +89,12 @@ impl SeenEvents {
     }
 }
 
-/// The tally of an event's overall answer; `None` when the answer does not
-/// fit its scale (never for a counted event).
-pub fn tally_of(event: &FeedbackEvent) -> Option<Tally> {
-    let response = event.overall.scale.parse(&event.overall.value).ok()?;
+/// The tally of the overall answer of a stored event (its JSON payload);
+/// `None` when it does not decode or the answer does not fit its scale
+/// (never for a counted event).
+pub fn overall_tally(payload: &str) -> Option<Tally> {
+    let event = EventView::from_json(payload.as_bytes()).ok()?;
+    let response = event.overall.scale.read(event.overall.value.as_ref())?;
     Some(Tally::one(&response))
 }
 

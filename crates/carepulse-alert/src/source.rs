@@ -15,13 +15,13 @@
 
 use std::collections::HashMap;
 
-use carepulse_model::{FeedbackEvent, Tally};
+use carepulse_model::Tally;
 use chrono::{DateTime, TimeZone, Utc};
 use clickhouse::{Client, Row};
 use serde::Deserialize;
 
 use crate::engine::{Arrival, HourCount};
-use crate::feed::{tally_of, times};
+use crate::feed::{overall_tally, times};
 use crate::keys::Dims;
 use crate::AlertError;
 
@@ -157,11 +157,7 @@ impl EventSource {
             .map_err(AlertError::read)?;
         let mut tallies: HashMap<(String, Option<u64>), Tally> = HashMap::new();
         for s in scores {
-            match serde_json::from_str::<FeedbackEvent>(&s.payload)
-                .ok()
-                .as_ref()
-                .and_then(tally_of)
-            {
+            match overall_tally(&s.payload) {
                 Some(tally) => {
                     tallies.insert(score_key(&s.overall_scale, s.overall_linear), tally);
                 }
@@ -215,11 +211,7 @@ impl EventSource {
         Ok(lines
             .into_iter()
             .filter_map(|l| {
-                let tally = serde_json::from_str::<FeedbackEvent>(&l.payload)
-                    .ok()
-                    .as_ref()
-                    .and_then(tally_of);
-                let Some(tally) = tally else {
+                let Some(tally) = overall_tally(&l.payload) else {
                     tracing::warn!(
                         event_id = l.event_id,
                         "a stored payload does not decode as a feedback event; left out"

@@ -11,48 +11,15 @@
 //! where the answer scale keeps the latent information, and there the
 //! truth lies inside every bootstrap interval.
 
+mod latent_truth;
+
 use carepulse_analytics::{
-    decompose, Dimension, DriverAnalysis, DriverResult, Matrix, Method, ReportBuilder,
-    ReportSettings,
+    Dimension, DriverAnalysis, DriverResult, Method, ReportBuilder, ReportSettings,
 };
 use carepulse_model::{Catalog, Limits, Pseudonymiser};
 use carepulse_simulator::{Endpoint, ItemKind, Publisher, Run, ScenarioFile};
 use chrono::TimeDelta;
-
-/// The population Shapley shares of the latent model: item deviations d_i
-/// with unit variance and pairwise correlation halo², the overall latent
-/// y = Σ w_i d_i + noise with unit variance, the scenario's raw weights
-/// scaled so the items explain `r_squared` (AnswerModel::scale_weights).
-fn true_shares(scenario: &toml::Table, questionnaire: &str, items: &[&str]) -> Vec<f64> {
-    let q = &scenario["questionnaires"][questionnaire];
-    let halo = q["halo"].as_float().unwrap();
-    let r_squared = q["r_squared"].as_float().unwrap();
-    let raw: Vec<f64> = items
-        .iter()
-        .map(|i| q["items"][*i]["weight"].as_float().unwrap())
-        .collect();
-    let h2 = halo * halo;
-    let (sum, squares) = (
-        raw.iter().sum::<f64>(),
-        raw.iter().map(|w| w * w).sum::<f64>(),
-    );
-    let c = (r_squared / (h2 * sum * sum + (1.0 - h2) * squares)).sqrt();
-    let w: Vec<f64> = raw.iter().map(|w| w * c).collect();
-    let total: f64 = w.iter().sum();
-    let mut corr = Matrix::identity(items.len() + 1);
-    for (i, wi) in w.iter().enumerate() {
-        // cov(y, d_i) = w_i + halo² Σ_{j≠i} w_j.
-        let r = wi + h2 * (total - wi);
-        corr.set(0, i + 1, r);
-        corr.set(i + 1, 0, r);
-        for j in (0..w.len()).filter(|&j| j != i) {
-            corr.set(i + 1, j + 1, h2);
-        }
-    }
-    let d = decompose(&corr, Method::Shapley).unwrap();
-    assert!((d.r_squared - r_squared).abs() < 1e-9, "{d:?}");
-    d.shares()
-}
+use latent_truth::true_shares;
 
 /// Simulates `days` of the scenario, validates each submission as the
 /// ingest service would, and analyses the questionnaire's drivers.
@@ -202,36 +169,13 @@ questionnaire = "sliders"
 channels = ["portal"]
 "#;
 
-const SLIDER_SCENARIO: &str = r#"
-name = "sliders"
-catalog = "catalog.toml"
-[[journeys]]
-journey = "visit"
-visits_per_day = 120
-[[touchpoints]]
-touchpoint = "survey"
-asked = 1
-channels = { portal = 1 }
-top_box = 0.1
-[channels.portal]
-answer_rate = 1
-[questionnaires.sliders]
-r_squared = 0.6
-halo = 0.4
-items.a = { weight = 0.4, top_box = 0.1 }
-items.b = { weight = 0.25, top_box = 0.1 }
-items.c = { weight = 0.2, top_box = 0.1 }
-items.d = { weight = 0.1, top_box = 0.1 }
-items.e = { weight = 0.05, top_box = 0.1 }
-"#;
-
 #[test]
 fn on_continuous_answers_every_true_share_lies_in_its_bootstrap_interval() {
     // top_box 0.1 on the slider puts the latent mean near 0, where the
     // slider (100·Φ(latent)) is close to linear in the latent value.
     let catalog = Catalog::from_toml(SLIDER_CATALOG).unwrap();
-    let scenario: toml::Table = SLIDER_SCENARIO.parse().unwrap();
-    let items = ["a", "b", "c", "d", "e"];
+    let scenario: toml::Table = latent_truth::SLIDER_SCENARIO.parse().unwrap();
+    let items = latent_truth::SLIDER_ITEMS;
     let truth = true_shares(&scenario, "sliders", &items);
     // 99% intervals from 1,000 replicates: five items each inside a 95%
     // interval would hold in only about 4 runs of 5.

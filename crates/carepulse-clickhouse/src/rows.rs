@@ -119,12 +119,14 @@ impl EventRow {
     }
 }
 
-/// Fills the cell and count columns of a row type from a cell and counts.
+/// Fills the cell and count columns of a row type from a cell and counts,
+/// turning each of the cell's strings into a column with `$text`.
 macro_rules! cell_and_counts {
-    ($cell:expr, $counts:expr, { $($rest:tt)* }) => {{
+    ($cell:expr, $counts:expr, $text:expr, { $($rest:tt)* }) => {{
         let cell: &Cell = $cell;
         let c: &Counts = $counts;
-        let d = |i: usize| cell.dims[i].as_str().to_owned();
+        let text = $text;
+        let d = |i: usize| text(cell.dims[i].as_str());
         Self {
             facility: d(0),
             organisation: d(1),
@@ -135,8 +137,8 @@ macro_rules! cell_and_counts {
             channel: d(6),
             respondent_role: d(7),
             questionnaire: d(8),
-            question: cell.question.as_str().to_owned(),
-            scale: cell.scale.name().to_owned(),
+            question: text(cell.question.as_str()),
+            scale: text(cell.scale.name()),
             responses: c.responses,
             valid: c.valid,
             linear_sum: c.linear_sum,
@@ -288,7 +290,7 @@ pub struct MinuteCountWrite<'a> {
     /// Question id.
     pub question: &'a str,
     /// Scale name.
-    pub scale: &'static str,
+    pub scale: &'a str,
     /// Every answer.
     pub responses: u32,
     /// Answers with a linear score.
@@ -318,34 +320,10 @@ pub struct MinuteCountWrite<'a> {
 impl<'a> MinuteCountWrite<'a> {
     /// The row of an engine minute, including its partition up to `version`.
     pub fn new(row: &'a MinuteRow, version: u64) -> Self {
-        let d = |i: usize| row.cell.dims[i].as_str();
-        let c = &row.counts;
-        MinuteCountWrite {
+        cell_and_counts!(&row.cell, &row.counts, |s: &'a str| s, {
             minute: (row.minute * 60).clamp(0, i64::from(u32::MAX)) as u32,
-            facility: d(0),
-            organisation: d(1),
-            department: d(2),
-            journey: d(3),
-            stage: d(4),
-            experience: d(5),
-            channel: d(6),
-            respondent_role: d(7),
-            questionnaire: d(8),
-            question: row.cell.question.as_str(),
-            scale: row.cell.scale.name(),
-            responses: c.responses,
-            valid: c.valid,
-            linear_sum: c.linear_sum,
-            top_box: c.top_box,
-            bottom_box: c.bottom_box,
-            positive: c.positive,
-            negative: c.negative,
-            dont_know: c.dont_know,
-            promoters: c.promoters,
-            passives: c.passives,
-            detractors: c.detractors,
             version,
-        }
+        })
     }
 }
 
@@ -412,8 +390,8 @@ pub struct SnapshotRow {
 impl SnapshotRow {
     /// The row of an engine snapshot.
     pub fn new(s: &Snapshot, partition: i32, at: u32, version: u64) -> Self {
-        cell_and_counts!(&s.key, &s.counts, {
-            rollup: s.rollup.clone(),
+        cell_and_counts!(&s.key, &s.counts, str::to_owned, {
+            rollup: s.rollup.to_string(),
             window_minutes: s.window as u32,
             kafka_partition: partition as u16,
             at,

@@ -163,7 +163,7 @@ pub struct Snapshot {
     /// The key's id, stable for the engine's life.
     pub id: u32,
     /// Rollup name.
-    pub rollup: String,
+    pub rollup: Arc<str>,
     /// The key (dimensions not kept are `*`).
     pub key: Arc<Cell>,
     /// Window length in minutes.
@@ -176,10 +176,15 @@ pub struct Snapshot {
 #[derive(Debug)]
 pub struct RollingScores {
     rollups: Vec<Rollup>,
+    /// Rollup names, shared by the snapshots.
+    names: Vec<Arc<str>>,
     windows: Vec<Window>,
     star: Sym,
     hours_kept: usize,
     keys: Vec<(usize, Arc<Cell>)>,
+    /// Key ids in rollup and key order, kept as keys are created so that
+    /// snapshots need no sort.
+    order: Vec<u32>,
     index: HashMap<(usize, Arc<Cell>), u32>,
     /// Rollup key ids of each cell id, `rollups.len()` per cell.
     by_cell: Vec<u32>,
@@ -196,11 +201,13 @@ impl RollingScores {
             .unwrap_or(1)
             .max(1) as usize;
         RollingScores {
+            names: rollups.iter().map(|r| Arc::from(r.name.as_str())).collect(),
             rollups,
             windows,
             star: interner.intern(ALL),
             hours_kept,
             keys: Vec::new(),
+            order: Vec::new(),
             index: HashMap::default(),
             by_cell: Vec::new(),
             series: Vec::new(),
@@ -221,7 +228,11 @@ impl RollingScores {
             let next = self.keys.len() as u32;
             let id = *self.index.entry((r, Arc::clone(&key))).or_insert(next);
             if id == next {
-                self.keys.push((r, key));
+                let entry = (r, key);
+                let keys = &self.keys;
+                let at = self.order.partition_point(|&o| keys[o as usize] < entry);
+                self.order.insert(at, id);
+                self.keys.push(entry);
                 self.series.push(Series {
                     minutes: Ring::new(60),
                     hours: Ring::new(self.hours_kept),
@@ -248,10 +259,8 @@ impl RollingScores {
     /// (minutes), in rollup and key order.
     pub fn snapshots(&self, now: i64) -> Vec<Snapshot> {
         let hour = now.div_euclid(60);
-        let mut order: Vec<usize> = (0..self.keys.len()).collect();
-        order.sort_by(|a, b| self.keys[*a].cmp(&self.keys[*b]));
         let mut out = Vec::new();
-        for id in order {
+        for id in self.order.iter().map(|&id| id as usize) {
             let (rollup, key) = &self.keys[id];
             let series = &self.series[id];
             for window in &self.windows {
@@ -263,7 +272,7 @@ impl RollingScores {
                 if !counts.is_empty() {
                     out.push(Snapshot {
                         id: id as u32,
-                        rollup: self.rollups[*rollup].name.clone(),
+                        rollup: Arc::clone(&self.names[*rollup]),
                         key: Arc::clone(key),
                         window: window.minutes,
                         counts,
@@ -279,7 +288,7 @@ impl RollingScores {
         let (rollup, key) = &self.keys[id as usize];
         Snapshot {
             id,
-            rollup: self.rollups[*rollup].name.clone(),
+            rollup: Arc::clone(&self.names[*rollup]),
             key: Arc::clone(key),
             window,
             counts: Counts::default(),

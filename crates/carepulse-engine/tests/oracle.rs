@@ -189,7 +189,7 @@ proptest! {
             .snapshots(now)
             .into_iter()
             .filter(|s| !s.counts.is_empty())
-            .map(|s| ((s.rollup, format!("{:?}", s.key), s.window), s.counts))
+            .map(|s| ((s.rollup.to_string(), format!("{:?}", s.key), s.window), s.counts))
             .collect();
 
         let now_minute = minute_of(now);
