@@ -4,7 +4,8 @@
 # with the same idempotent acks=all producer, and (b) batched NDJSON posts to
 # a running `carepulse ingest`; then single posts at a fixed rate. Prints
 # one JSON line per run and a summary: events/s, the ratio to the baseline,
-# latency percentiles and CPU seconds per event of each process.
+# latency percentiles and CPU seconds per event of each process. The topics
+# it created are deleted at the end.
 #
 #   bench/ingest.sh                 # defaults: EVENTS=200000 ROUNDS=3 RATE=1000 SECONDS_SINGLE=20
 #
@@ -30,7 +31,7 @@ head -c 32 /dev/urandom | base64 > "$work/key"
 token="$(sed -n 's/^"stmarys-general" = "\(.*\)"$/\1/p' deploy/local/tokens.toml)"
 
 CAREPULSE__KAFKA__FEEDBACK_TOPIC="bench-ingest-$run" \
-CAREPULSE__KAFKA__DEAD_LETTER_TOPIC="bench-ingest-$run-dlq" \
+CAREPULSE__KAFKA__DEAD_LETTER_TOPIC="bench-ingest-$run.dead-letter" \
 CAREPULSE__PRIVACY__KEY_FILE="$work/key" \
 CAREPULSE__INGEST__LISTEN="127.0.0.1:$API_PORT" \
 CAREPULSE__INGEST__METRICS_LISTEN="127.0.0.1:$METRICS_PORT" \
@@ -61,7 +62,13 @@ for round in $(seq "$ROUNDS"); do
     with_cpu "$target/ingest-load" batched --url "http://127.0.0.1:$API_PORT" --token "$token" --events "$EVENTS" | tee -a "$results"
     "$target/ingest-load" baseline-single --brokers "$CAREPULSE__KAFKA__BROKERS" --topic "bench-baseline-single-$run-$round" --rate "$RATE" --seconds "$SECONDS_SINGLE" | tee -a "$results"
     with_cpu "$target/ingest-load" single --url "http://127.0.0.1:$API_PORT" --token "$token" --rate "$RATE" --seconds "$SECONDS_SINGLE" | tee -a "$results"
+    # Delete what the round published, so that repeated runs do not fill the disk.
+    for topic in "bench-baseline-$run-$round" "bench-baseline-single-$run-$round"; do
+        "$target/process-load" --brokers "$CAREPULSE__KAFKA__BROKERS" --topic "$topic" drop
+    done
 done
+kill "$ingest_pid"
+"$target/process-load" --brokers "$CAREPULSE__KAFKA__BROKERS" --topic "bench-ingest-$run" drop
 
 python3 - "$results" <<'PY'
 import json, statistics, sys

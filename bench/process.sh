@@ -47,6 +47,12 @@ start_processor() {
     pid=$!
 }
 stop_processor() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
+# drop_run NAME: delete the topics and database of a finished run, so that
+# repeated runs do not fill the disk.
+drop_run() {
+    "$target/process-load" --topic "$1" drop
+    curl -fsS "$CAREPULSE__CLICKHOUSE__URL" --data-binary "DROP DATABASE IF EXISTS ${1//[.-]/_}" >/dev/null
+}
 
 has throughput && for round in $(seq "$ROUNDS"); do
     topic="bench-process-$run-$round"
@@ -59,6 +65,7 @@ has throughput && for round in $(seq "$ROUNDS"); do
     python3 -c 'import json,sys; e,s,t,c,r=map(float,sys.argv[1:6]); print(json.dumps({"run":"processor","events":int(e),"seconds":t-s,"events_per_sec":e/(t-s),"cpu_seconds":c,"rss_mib":r}))' \
         "$EVENTS" "$start" "$end" "$(cpu_of "$pid")" "$(rss_of "$pid")" | tee -a "$results"
     stop_processor
+    drop_run "$topic"
 done
 
 # Freshness at a steady rate: from received_at to the counts in ClickHouse.
@@ -88,6 +95,7 @@ def quantile(q):  # linear within the bucket, as Prometheus' histogram_quantile
 print(json.dumps({"run": "freshness", "rate": int(sys.argv[2]), "events": int(total), "p50_s": quantile(0.5), "p99_s": quantile(0.99)}))
 PY
 stop_processor
+drop_run "$topic"
 fi
 
 # Memory with many rollup keys and 28-day windows.
@@ -99,6 +107,7 @@ start_processor "$topic"
 keys=$(curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^carepulse_process_held_keys\{kind="rollup_keys"\}/ { print $2 }')
 echo "{\"run\": \"keys\", \"rollup_keys\": ${keys:-0}, \"rss_mib\": $(rss_of "$pid")}" | tee -a "$results"
 stop_processor
+drop_run "$topic"
 fi
 
 python3 - "$results" <<'PY'

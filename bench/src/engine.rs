@@ -24,6 +24,9 @@ struct Args {
     /// Rounds of (baseline, engine), side by side.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Runs the engine only, without the decode baselines (for profiling).
+    #[arg(long)]
+    engine_only: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,20 +41,23 @@ fn main() -> anyhow::Result<()> {
         bytes as f64 / input.len() as f64
     );
     for round in 1..=args.rounds {
-        let started = Instant::now();
         let mut decoded = 0usize;
-        for payload in &input {
-            let event: FeedbackEvent = serde_json::from_slice(payload)?;
-            decoded += event.items.len();
-        }
-        let decode_s = started.elapsed().as_secs_f64();
+        let (mut decode_s, mut view_s) = (f64::NAN, f64::NAN);
+        if !args.engine_only {
+            let started = Instant::now();
+            for payload in &input {
+                let event: FeedbackEvent = serde_json::from_slice(payload)?;
+                decoded += event.items.len();
+            }
+            decode_s = started.elapsed().as_secs_f64();
 
-        let started = Instant::now();
-        for payload in &input {
-            let event = EventView::from_json(payload)?;
-            decoded += event.items.len();
+            let started = Instant::now();
+            for payload in &input {
+                let event = EventView::from_json(payload)?;
+                decoded += event.items.len();
+            }
+            view_s = started.elapsed().as_secs_f64();
         }
-        let view_s = started.elapsed().as_secs_f64();
 
         let rss_before = rss_mib();
         let started = Instant::now();

@@ -2,7 +2,7 @@
 //! fills a topic with simulated events, reads it back as a raw consumer
 //! that only decodes (the baseline), waits for a processor's consumer group
 //! to commit everything, or publishes fresh events at a steady rate. Each
-//! run prints one JSON line.
+//! run prints one JSON line. `drop` deletes a run's topics afterwards.
 
 use std::time::{Duration, Instant};
 
@@ -12,8 +12,11 @@ use carepulse_kafka::{ensure_topics, KafkaSettings};
 use carepulse_model::FeedbackEvent;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 #[derive(Parser)]
@@ -62,6 +65,8 @@ enum Run {
         #[arg(long, default_value_t = 1800)]
         timeout: u64,
     },
+    /// Delete the topic and its dead-letter and alerts topics.
+    Drop,
     /// Publish fresh events (received now) at a steady rate.
     Steady {
         /// Events per second.
@@ -129,6 +134,40 @@ fn end_offsets(consumer: &BaseConsumer, topic: &str) -> anyhow::Result<Vec<(i32,
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     match args.run {
+        Run::Drop => {
+            let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+                .set("bootstrap.servers", &args.brokers)
+                .create()?;
+            let names = [
+                args.topic.clone(),
+                format!("{}.dead-letter", args.topic),
+                format!("{}.alerts", args.topic),
+            ];
+            let topics: Vec<&str> = names.iter().map(String::as_str).collect();
+            let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+            for result in admin.delete_topics(&topics, &options).await? {
+                match result {
+                    Ok(_) | Err((_, RDKafkaErrorCode::UnknownTopicOrPartition)) => {}
+                    Err((topic, code)) => anyhow::bail!("deleting topic {topic}: {code}"),
+                }
+            }
+            // The broker deletes the messages after answering and may not
+            // answer anything else meanwhile: wait until it does.
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &args.brokers)
+                .create()?;
+            let started = Instant::now();
+            while consumer
+                .fetch_metadata(None, Duration::from_secs(10))
+                .is_err()
+            {
+                anyhow::ensure!(
+                    started.elapsed() < Duration::from_secs(600),
+                    "the broker did not answer for 10 minutes after deleting {}",
+                    args.topic
+                );
+            }
+        }
         Run::Fill {
             events,
             copies,

@@ -119,6 +119,37 @@ impl EventRow {
     }
 }
 
+/// A row of `feedback_events` as the processor writes it: [`EventRow`] with
+/// borrowed strings, so that a held event needs no allocation per column.
+#[derive(Debug, Clone, Row, Serialize)]
+#[allow(missing_docs)] // the columns of `EventRow`
+pub struct EventWrite<'a> {
+    pub event_id: &'a str,
+    pub kafka_partition: u16,
+    pub kafka_offset: u64,
+    pub occurred_at: u32,
+    pub responded_at: u32,
+    pub received_at: u32,
+    pub facility: &'a str,
+    pub organisation: &'a str,
+    pub department: &'a str,
+    pub journey: &'a str,
+    pub stage: &'a str,
+    pub touchpoint: &'a str,
+    pub experience: &'a str,
+    pub channel: &'a str,
+    pub respondent_role: &'a str,
+    pub questionnaire: &'a str,
+    pub source_id: &'a str,
+    pub subject: &'a str,
+    pub journey_instance: &'a str,
+    pub overall_scale: &'a str,
+    pub overall_linear: Option<f64>,
+    pub has_comment: u8,
+    pub consent_to_contact: u8,
+    pub payload: &'a str,
+}
+
 /// Fills the cell and count columns of a row type from a cell and counts,
 /// turning each of the cell's strings into a column with `$text`.
 macro_rules! cell_and_counts {

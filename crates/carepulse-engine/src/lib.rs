@@ -33,8 +33,9 @@ mod counts;
 mod minutes;
 mod rolling;
 mod seen;
+mod slots;
 
-use carepulse_model::EventView;
+use carepulse_model::{EventView, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use cell::{dimensions, CellIndex};
@@ -123,6 +124,8 @@ pub struct Engine {
     seen: SeenIds,
     minutes: MinuteCells,
     rolling: RollingScores,
+    /// The answers of the event being recorded (reused, not reallocated).
+    responses: Vec<Response>,
 }
 
 impl Engine {
@@ -136,6 +139,7 @@ impl Engine {
             seen: SeenIds::default(),
             minutes: MinuteCells::default(),
             rolling,
+            responses: Vec::new(),
         }
     }
 
@@ -151,25 +155,23 @@ impl Engine {
         if event.received_at - occurred > self.lateness {
             return Outcome::Late;
         }
-        // Check every answer before counting any.
-        if event
-            .answers()
-            .any(|a| a.scale.read(a.value.as_ref()).is_none())
-        {
-            return Outcome::Invalid;
+        // Read every answer before counting any.
+        self.responses.clear();
+        for answer in event.answers() {
+            match answer.scale.read(answer.value.as_ref()) {
+                Some(response) => self.responses.push(response),
+                None => return Outcome::Invalid,
+            }
         }
         let minute = minute_of(occurred);
         let dims = self.cells.dims_id(dimensions(event));
-        for answer in event.answers() {
-            let Some(response) = answer.scale.read(answer.value.as_ref()) else {
-                continue; // checked above
-            };
+        for (answer, response) in event.answers().zip(&self.responses) {
             let (cell, new) = self.cells.cell_id(dims, &answer.question, answer.scale);
             if new {
                 self.rolling.register(self.cells.cell(cell));
             }
             let mut one = Counts::default();
-            one.record(&response);
+            one.record(response);
             self.rolling.add(minute, cell, &one);
             self.minutes.entry(minute, cell).add(&one);
         }
@@ -187,7 +189,7 @@ impl Engine {
     /// be earlier than any counted event's time (the processor passes its
     /// event-time watermark).
     pub fn snapshots(&self, now: DateTime<Utc>) -> Vec<Snapshot> {
-        self.rolling.snapshots(minute_of(now))
+        self.rolling.snapshots(minute_of(now), &self.minutes)
     }
 
     /// The snapshot of rollup key `id` over `window` minutes with nothing

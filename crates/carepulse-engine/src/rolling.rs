@@ -1,11 +1,22 @@
 //! Rolling windows per rollup key: each rollup keeps some dimensions and
-//! replaces the others by `*`. Each key keeps two short time series: the
-//! minutes of the last hour and the hours of the longest window that had
-//! answers, oldest first, so adding an answer in time order is a push at the
-//! end, and a key costs memory for the hours it had answers in (at most
-//! about 41 KiB with a 28-day window). The rollup keys of a cell are worked
-//! out once, when the cell gets its id; counting an answer is then an array
-//! lookup per rollup.
+//! replaces the others by `*`. Each key of a *kept* rollup keeps the hours
+//! of the longest window that had answers, oldest first, so adding an
+//! answer in time order is a push at the end, and a key costs memory for
+//! the hours it had answers in (at most about 32 KiB with a 28-day window).
+//! The rollup keys of a cell are worked out once, when the cell gets its
+//! id; counting an answer is then an array lookup per kept rollup.
+//!
+//! Windows of up to an hour are not counted per key: when snapshots are
+//! taken they are summed from the per-minute counts of the cells
+//! ([`MinuteCells`]), which hold every minute of the last hour anyway.
+//!
+//! A rollup whose dimensions are all kept by another rollup (`facility`
+//! within `department_experience`, `journey` within `journey_stage` and
+//! that within `department_stage`) keeps no series of its own: its window
+//! counts are the sums of the finer rollup's keys that roll up into it,
+//! added when snapshots are taken. Counts are additive, so the sums are the
+//! same; an answer touches only the rollups no other rollup contains (3 of
+//! the default 8).
 //!
 //! Window semantics, for `now` in minutes (not earlier than any counted
 //! answer): a window of up to 60 minutes covers the minutes
@@ -19,6 +30,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::cell::{Cell, Interner, Sym, ALL, DIMENSIONS};
 use crate::counts::Counts;
+use crate::minutes::MinuteCells;
+use crate::slots::position;
 
 /// A rollup: which dimensions it keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,10 +66,14 @@ pub struct Window {
 /// The counts of the last `len` time units that had answers, oldest
 /// first: memory follows how many units had answers, not the window length
 /// (a quiet key's 28 days of hours cost a few slots, a busy one's at most
-/// `len`).
+/// `len`). The oldest and newest times are kept beside the slots, so that
+/// adding in time order reads only the newest slot.
 #[derive(Debug)]
 struct Ring {
     len: i64,
+    /// Times of the oldest and newest slot; unused while empty.
+    oldest: i64,
+    newest: i64,
     slots: VecDeque<(i64, Counts)>,
 }
 
@@ -64,6 +81,8 @@ impl Ring {
     fn new(len: usize) -> Self {
         Ring {
             len: len as i64,
+            oldest: 0,
+            newest: 0,
             slots: VecDeque::new(),
         }
     }
@@ -71,18 +90,23 @@ impl Ring {
     /// Adds at time `t`. Times at or before `newest - len` are out of
     /// every window: they are dropped, and forgotten as newer ones arrive.
     fn add(&mut self, t: i64, counts: &Counts) {
-        let newest = match self.slots.back_mut() {
-            None => i64::MIN,
-            Some((last, c)) if *last == t => return c.add(counts),
-            Some((last, _)) => *last,
-        };
-        if t > newest {
-            while self
-                .slots
-                .front()
-                .is_some_and(|(first, _)| *first <= t - self.len)
-            {
-                self.slots.pop_front();
+        if self.slots.is_empty() {
+            (self.oldest, self.newest) = (t, t);
+            self.slots.push_back((t, *counts));
+        } else if t == self.newest {
+            if let Some((_, c)) = self.slots.back_mut() {
+                c.add(counts);
+            }
+        } else if t > self.newest {
+            if self.oldest <= t - self.len {
+                while self
+                    .slots
+                    .front()
+                    .is_some_and(|(first, _)| *first <= t - self.len)
+                {
+                    self.slots.pop_front();
+                }
+                self.oldest = self.slots.front().map_or(t, |(first, _)| *first);
             }
             if self.slots.len() == self.slots.capacity() {
                 // Grow by halves, never past `len` slots.
@@ -90,50 +114,17 @@ impl Ring {
                 let room = room.min(self.len - self.slots.len() as i64).max(1);
                 self.slots.reserve_exact(room as usize);
             }
+            self.newest = t;
             self.slots.push_back((t, *counts));
-        } else if t > newest - self.len {
-            match self.position(t) {
+        } else if t > self.newest - self.len {
+            match position(&self.slots, t, |(time, _)| *time) {
                 Ok(i) => self.slots[i].1.add(counts),
-                Err(i) => self.slots.insert(i, (t, *counts)),
-            }
-        }
-    }
-
-    /// Where time `t` is (`Ok`) or would go (`Err`) among the slots, which
-    /// are not empty. Answers out of time order (SMS and e-mail replies days
-    /// later) land in the middle: the slot is guessed from where `t` falls
-    /// between the oldest and newest time, then walked to, which takes a
-    /// step or two when the times are spread evenly; a binary search if not.
-    fn position(&self, t: i64) -> Result<usize, usize> {
-        let slots = &self.slots;
-        let n = slots.len();
-        let (oldest, newest) = (slots[0].0, slots[n - 1].0);
-        if t <= oldest {
-            return if t == oldest { Ok(0) } else { Err(0) };
-        }
-        if t >= newest {
-            return if t == newest { Ok(n - 1) } else { Err(n) };
-        }
-        let span = (newest - oldest) as i128;
-        let mut i = ((t - oldest) as i128 * (n as i128 - 1) / span) as usize;
-        for _ in 0..8 {
-            let here = slots[i].0;
-            if here == t {
-                return Ok(i);
-            }
-            if here > t {
-                if slots[i - 1].0 < t {
-                    return Err(i);
+                Err(i) => {
+                    self.oldest = self.oldest.min(t);
+                    self.slots.insert(i, (t, *counts));
                 }
-                i -= 1;
-            } else {
-                if i + 1 == n || slots[i + 1].0 > t {
-                    return Err(i + 1);
-                }
-                i += 1;
             }
         }
-        slots.binary_search_by_key(&t, |(time, _)| *time)
     }
 
     /// Sum over the times `first..=last`.
@@ -151,12 +142,6 @@ impl Ring {
     }
 }
 
-#[derive(Debug)]
-struct Series {
-    minutes: Ring,
-    hours: Ring,
-}
-
 /// The counts of one rollup key over one window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -172,23 +157,84 @@ pub struct Snapshot {
     pub counts: Counts,
 }
 
+/// Where a rollup's window counts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Its keys keep series; `usize` is its place among the kept rollups.
+    Kept(usize),
+    /// Summed from the keys of this (kept) rollup, which keeps every
+    /// dimension it keeps.
+    SumOf(usize),
+}
+
+/// For each rollup, where its counts come from: a rollup is summed from
+/// the kept rollup with the fewest dimensions that contains it, and kept
+/// if no other rollup contains it (of equal ones, the first is kept).
+fn sources(rollups: &[Rollup]) -> Vec<Source> {
+    let contains =
+        |outer: &Rollup, inner: &Rollup| outer.keep.iter().zip(inner.keep).all(|(o, i)| *o || !i);
+    let width = |r: &Rollup| r.keep.iter().filter(|k| **k).count();
+    let kept: Vec<bool> = rollups
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            !rollups.iter().enumerate().any(|(j, other)| {
+                j != i && contains(other, r) && (width(other) > width(r) || j < i)
+            })
+        })
+        .collect();
+    let mut place = 0;
+    rollups
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if kept[i] {
+                place += 1;
+                return Source::Kept(place - 1);
+            }
+            let from = (0..rollups.len())
+                .filter(|&j| kept[j] && contains(&rollups[j], r))
+                .min_by_key(|&j| width(&rollups[j]))
+                .expect("a rollup not kept is contained by a kept one");
+            Source::SumOf(from)
+        })
+        .collect()
+}
+
+/// One rollup key.
+#[derive(Debug)]
+struct Key {
+    rollup: usize,
+    cell: Arc<Cell>,
+    /// Kept keys: the index of its hours.
+    series: Option<u32>,
+    /// Kept keys: the keys of summed rollups it adds to.
+    feeds: Vec<u32>,
+}
+
 /// Rolling windows for every rollup key.
 #[derive(Debug)]
 pub struct RollingScores {
     rollups: Vec<Rollup>,
+    sources: Vec<Source>,
+    /// Number of kept rollups.
+    kept: usize,
     /// Rollup names, shared by the snapshots.
     names: Vec<Arc<str>>,
     windows: Vec<Window>,
     star: Sym,
     hours_kept: usize,
-    keys: Vec<(usize, Arc<Cell>)>,
+    keys: Vec<Key>,
     /// Key ids in rollup and key order, kept as keys are created so that
     /// snapshots need no sort.
     order: Vec<u32>,
     index: HashMap<(usize, Arc<Cell>), u32>,
-    /// Rollup key ids of each cell id, `rollups.len()` per cell.
+    /// Series of each cell id, one per kept rollup.
     by_cell: Vec<u32>,
-    series: Vec<Series>,
+    /// The hours of each kept key, by series index.
+    series: Vec<Ring>,
+    /// The key of each series index.
+    series_key: Vec<u32>,
 }
 
 impl RollingScores {
@@ -200,8 +246,14 @@ impl RollingScores {
             .max()
             .unwrap_or(1)
             .max(1) as usize;
+        let sources = sources(&rollups);
         RollingScores {
             names: rollups.iter().map(|r| Arc::from(r.name.as_str())).collect(),
+            kept: sources
+                .iter()
+                .filter(|s| matches!(s, Source::Kept(_)))
+                .count(),
+            sources,
             rollups,
             windows,
             star: interner.intern(ALL),
@@ -211,69 +263,127 @@ impl RollingScores {
             index: HashMap::default(),
             by_cell: Vec::new(),
             series: Vec::new(),
+            series_key: Vec::new(),
         }
+    }
+
+    /// The id of the key of `cell` in rollup `r`, created on first sight.
+    fn key_id(&mut self, r: usize, cell: &Cell) -> (u32, bool) {
+        let mut key = cell.clone();
+        for (d, keep) in self.rollups[r].keep.iter().enumerate() {
+            if !keep {
+                key.dims[d] = self.star.clone();
+            }
+        }
+        let key = Arc::new(key);
+        let next = self.keys.len() as u32;
+        let id = *self.index.entry((r, Arc::clone(&key))).or_insert(next);
+        if id != next {
+            return (id, false);
+        }
+        let keys = &self.keys;
+        let at = self
+            .order
+            .partition_point(|&o| (keys[o as usize].rollup, &keys[o as usize].cell) < (r, &key));
+        self.order.insert(at, id);
+        self.keys.push(Key {
+            rollup: r,
+            cell: key,
+            series: None,
+            feeds: Vec::new(),
+        });
+        (id, true)
     }
 
     /// Works out the rollup keys of the next cell id (ids are handed out
     /// in order), creating keys on first sight.
     pub fn register(&mut self, cell: &Cell) {
-        for (r, rollup) in self.rollups.iter().enumerate() {
-            let mut key = cell.clone();
-            for (d, keep) in rollup.keep.iter().enumerate() {
-                if !keep {
-                    key.dims[d] = self.star.clone();
+        let ids: Vec<u32> = (0..self.rollups.len())
+            .map(|r| self.key_id(r, cell).0)
+            .collect();
+        for (r, &id) in ids.iter().enumerate() {
+            let Source::Kept(_) = self.sources[r] else {
+                continue;
+            };
+            let key = &mut self.keys[id as usize];
+            let series = match key.series {
+                Some(series) => series,
+                None => {
+                    let series = self.series.len() as u32;
+                    key.series = Some(series);
+                    key.feeds = (0..self.rollups.len())
+                        .filter(|&d| self.sources[d] == Source::SumOf(r))
+                        .map(|d| ids[d])
+                        .collect();
+                    self.series.push(Ring::new(self.hours_kept));
+                    self.series_key.push(id);
+                    series
                 }
-            }
-            let key = Arc::new(key);
-            let next = self.keys.len() as u32;
-            let id = *self.index.entry((r, Arc::clone(&key))).or_insert(next);
-            if id == next {
-                let entry = (r, key);
-                let keys = &self.keys;
-                let at = self.order.partition_point(|&o| keys[o as usize] < entry);
-                self.order.insert(at, id);
-                self.keys.push(entry);
-                self.series.push(Series {
-                    minutes: Ring::new(60),
-                    hours: Ring::new(self.hours_kept),
-                });
-            }
-            self.by_cell.push(id);
+            };
+            self.by_cell.push(series);
         }
     }
 
     /// Adds counts of cell `cell` at `minute` to every rollup key it belongs
     /// to.
     pub fn add(&mut self, minute: i64, cell: u32, counts: &Counts) {
-        let width = self.rollups.len();
-        let start = cell as usize * width;
+        let start = cell as usize * self.kept;
         let hour = minute.div_euclid(60);
-        for &id in &self.by_cell[start..start + width] {
-            let series = &mut self.series[id as usize];
-            series.minutes.add(minute, counts);
-            series.hours.add(hour, counts);
+        for &series in &self.by_cell[start..start + self.kept] {
+            self.series[series as usize].add(hour, counts);
         }
     }
 
     /// The non-empty counts of every key over every window at `now`
-    /// (minutes), in rollup and key order.
-    pub fn snapshots(&self, now: i64) -> Vec<Snapshot> {
+    /// (minutes), in rollup and key order; windows of up to an hour are
+    /// summed from `minutes`.
+    pub fn snapshots(&self, now: i64, minutes: &MinuteCells) -> Vec<Snapshot> {
+        let width = self.windows.len();
+        let mut sums = vec![Counts::default(); self.keys.len() * width];
         let hour = now.div_euclid(60);
+        for (w, window) in self.windows.iter().enumerate() {
+            if window.minutes > 60 {
+                let first = hour - window.minutes / 60 + 1;
+                for (series, &key) in self.series.iter().zip(&self.series_key) {
+                    sums[key as usize * width + w] = series.sum(first, hour);
+                }
+            } else {
+                let first = now - window.minutes + 1;
+                for (cell, series) in self.by_cell.chunks(self.kept.max(1)).enumerate() {
+                    let counts = minutes.sum(cell as u32, first, now);
+                    if counts.is_empty() {
+                        continue;
+                    }
+                    for &series in series {
+                        let key = self.series_key[series as usize];
+                        sums[key as usize * width + w].add(&counts);
+                    }
+                }
+            }
+        }
+        for (id, key) in self.keys.iter().enumerate() {
+            if key.feeds.is_empty() {
+                continue;
+            }
+            for w in 0..width {
+                let counts = sums[id * width + w];
+                if !counts.is_empty() {
+                    for &fed in &key.feeds {
+                        sums[fed as usize * width + w].add(&counts);
+                    }
+                }
+            }
+        }
         let mut out = Vec::new();
         for id in self.order.iter().map(|&id| id as usize) {
-            let (rollup, key) = &self.keys[id];
-            let series = &self.series[id];
-            for window in &self.windows {
-                let counts = if window.minutes <= 60 {
-                    series.minutes.sum(now - window.minutes + 1, now)
-                } else {
-                    series.hours.sum(hour - window.minutes / 60 + 1, hour)
-                };
+            let key = &self.keys[id];
+            for (w, window) in self.windows.iter().enumerate() {
+                let counts = sums[id * width + w];
                 if !counts.is_empty() {
                     out.push(Snapshot {
                         id: id as u32,
-                        rollup: Arc::clone(&self.names[*rollup]),
-                        key: Arc::clone(key),
+                        rollup: Arc::clone(&self.names[key.rollup]),
+                        key: Arc::clone(&key.cell),
                         window: window.minutes,
                         counts,
                     });
@@ -285,11 +395,11 @@ impl RollingScores {
 
     /// The snapshot of key `id` over `window` minutes with nothing counted.
     pub fn empty(&self, id: u32, window: i64) -> Snapshot {
-        let (rollup, key) = &self.keys[id as usize];
+        let key = &self.keys[id as usize];
         Snapshot {
             id,
-            rollup: Arc::clone(&self.names[*rollup]),
-            key: Arc::clone(key),
+            rollup: Arc::clone(&self.names[key.rollup]),
+            key: Arc::clone(&key.cell),
             window,
             counts: Counts::default(),
         }
@@ -304,20 +414,30 @@ impl RollingScores {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    proptest! {
-        #[test]
-        fn position_agrees_with_a_binary_search(
-            mut times in prop::collection::btree_set(0i64..2_000, 1..300),
-            probe in 0i64..2_000,
-        ) {
-            let mut ring = Ring::new(10_000);
-            for t in std::mem::take(&mut times) {
-                ring.slots.push_back((t, Counts::default()));
-            }
-            let expected = ring.slots.binary_search_by_key(&probe, |(t, _)| *t);
-            prop_assert_eq!(ring.position(probe), expected);
-        }
+    #[test]
+    fn rollups_contained_in_another_are_summed_from_the_narrowest_kept_one() {
+        let rollup = |name: &str, dims: &[&str]| Rollup::keeping(name, dims).unwrap();
+        let rollups = [
+            rollup("facility", &["facility"]),
+            rollup("department", &["facility", "department"]),
+            rollup("department_stage", &["facility", "department", "stage"]),
+            rollup("stage", &["stage"]),
+            rollup("channel", &["channel"]),
+            rollup("facility_again", &["facility"]),
+        ];
+        assert_eq!(
+            sources(&rollups),
+            [
+                Source::SumOf(2),
+                Source::SumOf(2),
+                Source::Kept(0),
+                Source::SumOf(2),
+                Source::Kept(1),
+                Source::SumOf(2),
+            ]
+        );
+        let same = [rollup("a", &["facility"]), rollup("b", &["facility"])];
+        assert_eq!(sources(&same), [Source::Kept(0), Source::SumOf(0)]);
     }
 }

@@ -140,6 +140,104 @@ fn answers(e: &FeedbackEvent) -> impl Iterator<Item = &EventAnswer> {
     std::iter::once(&e.overall).chain(&e.items)
 }
 
+/// Records `specs` (forgetting settled state along the way if `forget`)
+/// and compares every rolling window at `after` minutes past the newest
+/// touchpoint with a direct computation.
+fn check_rolling(specs: &[Spec], after: i64, forget: bool) -> Result<(), TestCaseError> {
+    let events: Vec<FeedbackEvent> = specs.iter().map(event).collect();
+    let config = EngineConfig::default();
+    let rollups = config.rollups.clone();
+    let windows = config.windows.clone();
+    let mut engine = Engine::new(config);
+    // Snapshots are taken at or after the newest event time.
+    let now_min = specs.iter().map(|s| s.occurred_min).max().unwrap_or(0) + after;
+    let now = base_time() + TimeDelta::minutes(now_min);
+    // As the processor does after each flush, forget what no later
+    // event can change: before the earliest `received_at` still to come.
+    let mut settled = vec![now; events.len() + 1];
+    for i in (0..events.len()).rev() {
+        settled[i] = settled[i + 1].min(events[i].received_at);
+    }
+    for (i, e) in events.iter().enumerate() {
+        engine.record(&e.view());
+        if forget && i % 17 == 0 {
+            engine.drain_minutes();
+            engine.forget_settled(settled[i + 1]);
+        }
+    }
+    let got: BTreeMap<(String, String, i64), Counts> = engine
+        .snapshots(now)
+        .into_iter()
+        .filter(|s| !s.counts.is_empty())
+        .map(|s| {
+            (
+                (s.rollup.to_string(), format!("{:?}", s.key), s.window),
+                s.counts,
+            )
+        })
+        .collect();
+
+    let now_minute = minute_of(now);
+    let mut expected: BTreeMap<(String, String, i64), Counts> = BTreeMap::new();
+    for e in counting(&events) {
+        let minute = minute_of(e.occurred_at.to_utc());
+        for rollup in &rollups {
+            for w in &windows {
+                let inside = if w.minutes <= 60 {
+                    minute > now_minute - w.minutes && minute <= now_minute
+                } else {
+                    let (h, now_h) = (minute.div_euclid(60), now_minute.div_euclid(60));
+                    h > now_h - w.minutes / 60 && h <= now_h
+                };
+                if !inside {
+                    continue;
+                }
+                for a in answers(e) {
+                    let dims: Vec<String> = DIMENSIONS
+                        .iter()
+                        .zip(rollup.keep)
+                        .map(|(d, keep)| if keep { dim(e, d) } else { ALL.to_owned() })
+                        .collect();
+                    let key = format!(
+                        "Cell {{ dims: {dims:?}, question: {:?}, scale: {:?} }}",
+                        a.question, a.scale
+                    );
+                    let r = a.scale.parse(&a.value).unwrap();
+                    expected
+                        .entry((rollup.name.clone(), key, w.minutes))
+                        .or_default()
+                        .record(&r);
+                }
+            }
+        }
+    }
+    prop_assert_eq!(got, expected);
+    Ok(())
+}
+
+/// Minutes from the newest touchpoint to the snapshot: often within the
+/// hour, so that the one-hour window holds something.
+fn after_newest() -> impl Strategy<Value = i64> {
+    prop_oneof![0i64..3, 0i64..60, 0i64..(2 * 24 * 60)]
+}
+
+/// Specs with distinct ids, some of them posted again unchanged (a real
+/// duplicate carries the same event), in random order.
+fn distinct_with_duplicates() -> impl Strategy<Value = Vec<Spec>> {
+    (
+        prop::collection::vec(spec(), 1..120),
+        prop::collection::vec(any::<prop::sample::Index>(), 0..30),
+    )
+        .prop_flat_map(|(mut specs, again)| {
+            for (i, s) in specs.iter_mut().enumerate() {
+                s.id = i as u32;
+            }
+            let copies: Vec<Spec> = again.iter().map(|i| i.get(&specs).clone()).collect();
+            specs.extend(copies);
+            Just(specs).prop_shuffle()
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -173,54 +271,13 @@ proptest! {
     }
 
     #[test]
-    fn rolling_windows_equal_a_direct_computation(specs in prop::collection::vec(spec(), 1..120), after in 0i64..(2 * 24 * 60)) {
-        let events: Vec<FeedbackEvent> = specs.iter().map(event).collect();
-        let config = EngineConfig::default();
-        let rollups = config.rollups.clone();
-        let windows = config.windows.clone();
-        let mut engine = Engine::new(config);
-        for e in &events {
-            engine.record(&e.view());
-        }
-        // Snapshots are taken at or after the newest event time.
-        let now_min = specs.iter().map(|s| s.occurred_min).max().unwrap_or(0) + after;
-        let now = base_time() + TimeDelta::minutes(now_min);
-        let got: BTreeMap<(String, String, i64), Counts> = engine
-            .snapshots(now)
-            .into_iter()
-            .filter(|s| !s.counts.is_empty())
-            .map(|s| ((s.rollup.to_string(), format!("{:?}", s.key), s.window), s.counts))
-            .collect();
+    fn rolling_windows_equal_a_direct_computation(specs in prop::collection::vec(spec(), 1..120), after in after_newest()) {
+        check_rolling(&specs, after, false)?;
+    }
 
-        let now_minute = minute_of(now);
-        let mut expected: BTreeMap<(String, String, i64), Counts> = BTreeMap::new();
-        for e in counting(&events) {
-            let minute = minute_of(e.occurred_at.to_utc());
-            for rollup in &rollups {
-                for w in &windows {
-                    let inside = if w.minutes <= 60 {
-                        minute > now_minute - w.minutes && minute <= now_minute
-                    } else {
-                        let (h, now_h) = (minute.div_euclid(60), now_minute.div_euclid(60));
-                        h > now_h - w.minutes / 60 && h <= now_h
-                    };
-                    if !inside {
-                        continue;
-                    }
-                    for a in answers(e) {
-                        let dims: Vec<String> = DIMENSIONS
-                            .iter()
-                            .zip(rollup.keep)
-                            .map(|(d, keep)| if keep { dim(e, d) } else { ALL.to_owned() })
-                            .collect();
-                        let key = format!("Cell {{ dims: {dims:?}, question: {:?}, scale: {:?} }}", a.question, a.scale);
-                        let r = a.scale.parse(&a.value).unwrap();
-                        expected.entry((rollup.name.clone(), key, w.minutes)).or_default().record(&r);
-                    }
-                }
-            }
-        }
-        prop_assert_eq!(got, expected);
+    #[test]
+    fn forgetting_settled_state_changes_no_window(specs in distinct_with_duplicates(), after in after_newest()) {
+        check_rolling(&specs, after, true)?;
     }
 }
 

@@ -16,6 +16,17 @@ use serde::Deserialize;
 use crate::rfc3339;
 use crate::view::{AnswerView, EventView, ValueView};
 
+/// Whether any byte of `word` is `"`, `\\` or a control character (below
+/// 0x20): the bytes a plain string stops or fails at.
+fn ends_string(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    zero_byte(word ^ (ONES * u64::from(b'"')))
+        || zero_byte(word ^ (ONES * u64::from(b'\\')))
+        || word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0
+}
+
 struct Scan<'a> {
     text: &'a str,
     at: usize,
@@ -61,6 +72,14 @@ impl<'a> Scan<'a> {
         self.expect(b'"')?;
         let start = self.at;
         let bytes = self.bytes();
+        // Eight bytes at a time while none of them ends the string, then
+        // byte by byte.
+        while let Some(chunk) = bytes.get(self.at..self.at + 8) {
+            if ends_string(u64::from_le_bytes(chunk.try_into().ok()?)) {
+                break;
+            }
+            self.at += 8;
+        }
         loop {
             match *bytes.get(self.at)? {
                 b'"' => break,
@@ -287,6 +306,14 @@ mod tests {
     use crate::scale::{AnswerValue, Scale};
     use chrono::{FixedOffset, TimeZone};
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn ends_string_finds_the_bytes_a_string_stops_at(bytes in prop::array::uniform8(any::<u8>())) {
+            let expected = bytes.iter().any(|b| *b == b'"' || *b == b'\\' || *b < 0x20);
+            prop_assert_eq!(ends_string(u64::from_le_bytes(bytes)), expected);
+        }
+    }
 
     fn serde(text: &str) -> Option<EventView<'_>> {
         serde_json::from_str(text).ok()

@@ -134,13 +134,21 @@ impl<'a> EventView<'a> {
     /// serde_json, which also explains what is wrong. The UTF-8 check runs
     /// once over the whole message rather than once per string.
     pub fn from_json(bytes: &'a [u8]) -> serde_json::Result<Self> {
-        match std::str::from_utf8(bytes) {
+        Self::from_json_text(bytes).map(|(_, view)| view)
+    }
+
+    /// [`EventView::from_json`], also giving the message as text, for a
+    /// caller that keeps it.
+    pub fn from_json_text(bytes: &'a [u8]) -> serde_json::Result<(&'a str, Self)> {
+        match simdutf8::basic::from_utf8(bytes) {
             Ok(text) => match scan::scan(text) {
-                Some(view) => Ok(view),
-                None => serde_json::from_str(text),
+                Some(view) => Ok((text, view)),
+                None => serde_json::from_str(text).map(|view| (text, view)),
             },
             // Let serde_json say where and why.
-            Err(_) => serde_json::from_slice(bytes),
+            Err(_) => Err(serde_json::from_slice::<Self>(bytes)
+                .err()
+                .unwrap_or_else(|| serde::de::Error::custom("the message is not UTF-8"))),
         }
     }
 

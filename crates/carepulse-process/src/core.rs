@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use carepulse_clickhouse::rows::{
-    EventRow, MinuteCountWrite, RejectedRow, SnapshotRow, UncountedRow,
+    EventWrite, MinuteCountWrite, RejectedRow, SnapshotRow, UncountedRow,
 };
 use carepulse_engine::{EngineConfig, MinuteRow};
 use chrono::{TimeDelta, Utc};
@@ -17,6 +17,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::runtime::Handle;
 
+use crate::counted::CountedEvent;
 use crate::dead_letter::DeadLetters;
 use crate::partition::{PartitionState, Rejected, DISORDER};
 use crate::settings::ProcessSettings;
@@ -64,7 +65,7 @@ pub enum StepError {
 /// repeated.
 #[derive(Debug, Default)]
 struct Batch {
-    events: Vec<EventRow>,
+    events: Vec<CountedEvent>,
     uncounted: Vec<UncountedRow>,
     rejected: Vec<Rejected>,
     minutes: Vec<(u64, Vec<MinuteRow>)>,
@@ -377,8 +378,14 @@ impl Core {
         while batch.done < STEPS {
             match batch.done {
                 0 => {
+                    let rows: Vec<EventWrite<'_>> =
+                        batch.events.iter().map(CountedEvent::row).collect();
                     self.runtime
-                        .block_on(sink::insert(client, "feedback_events", &batch.events))?
+                        .block_on(sink::insert_rows::<EventWrite<'static>>(
+                            client,
+                            "feedback_events",
+                            &rows,
+                        ))?
                 }
                 1 => {
                     self.runtime

@@ -1,11 +1,13 @@
 //! The state of one Kafka partition: its engine, where it stands in the
 //! partition, and the rows read since the last flush.
 
-use carepulse_clickhouse::rows::{seconds, EventRow, RejectedRow, SnapshotRow, UncountedRow};
+use carepulse_clickhouse::rows::{seconds, RejectedRow, SnapshotRow, UncountedRow};
 use carepulse_engine::{minute_of, Counts, Engine, EngineConfig, MinuteRow, Outcome};
 use carepulse_model::EventView;
 use chrono::{DateTime, TimeDelta, Utc};
 use rustc_hash::FxHashMap as HashMap;
+
+use crate::counted::CountedEvent;
 
 /// How far out of order `received_at` may be within a partition (several
 /// ingest instances publish to it): state is kept this much longer than
@@ -31,7 +33,7 @@ pub struct Rejected {
 #[derive(Debug, Default)]
 pub struct Pending {
     /// Counted events.
-    pub events: Vec<EventRow>,
+    pub events: Vec<CountedEvent>,
     /// Late and suspect events, kept for audit.
     pub uncounted: Vec<UncountedRow>,
     /// Messages for the dead-letter topic.
@@ -150,8 +152,8 @@ impl PartitionState {
                 payload,
             });
         };
-        let event = match EventView::from_json(&payload) {
-            Ok(event) => event,
+        let (text, event) = match EventView::from_json_text(&payload) {
+            Ok(decoded) => decoded,
             Err(e) => {
                 let reason = format!("not a feedback event v1: {e}");
                 return reject(&mut self.pending, reason, key, payload);
@@ -173,21 +175,14 @@ impl PartitionState {
             facility: event.facility.as_ref().to_owned(),
             department: event.department.as_ref().to_owned(),
             reason: reason.to_owned(),
-            payload: String::from_utf8_lossy(&payload).into_owned(),
+            payload: text.to_owned(),
         };
         match self.engine.record(&event) {
             Outcome::Counted => {
                 self.note(&event);
                 self.pending.received.push(event.received_at);
-                let row = EventRow::from_view(&event, self.partition, offset, String::new());
-                drop(event);
-                // Decoded as JSON, so UTF-8: moved, not copied.
-                let text = String::from_utf8(payload)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                self.pending.events.push(EventRow {
-                    payload: text,
-                    ..row
-                });
+                let counted = CountedEvent::new(&event, text, self.partition, offset);
+                self.pending.events.push(counted);
             }
             Outcome::Duplicate => self.pending.duplicates += 1,
             Outcome::Late => {
