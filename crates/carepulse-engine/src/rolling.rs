@@ -2,7 +2,7 @@
 //! replaces the others by `*`. Each key of a *kept* rollup keeps the hours
 //! of the longest window that had answers, oldest first, so adding an
 //! answer in time order is a push at the end, and a key costs memory for
-//! the hours it had answers in (at most about 32 KiB with a 28-day window).
+//! the hours it had answers in (at most about 37 KiB with a 28-day window).
 //! The rollup keys of a cell are worked out once, when the cell gets its
 //! id; counting an answer is then an array lookup per kept rollup.
 //!
@@ -160,8 +160,8 @@ pub struct Snapshot {
 /// Where a rollup's window counts come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
-    /// Its keys keep series; `usize` is its place among the kept rollups.
-    Kept(usize),
+    /// Its keys keep series.
+    Kept,
     /// Summed from the keys of this (kept) rollup, which keeps every
     /// dimension it keeps.
     SumOf(usize),
@@ -183,14 +183,12 @@ fn sources(rollups: &[Rollup]) -> Vec<Source> {
             })
         })
         .collect();
-    let mut place = 0;
     rollups
         .iter()
         .enumerate()
         .map(|(i, r)| {
             if kept[i] {
-                place += 1;
-                return Source::Kept(place - 1);
+                return Source::Kept;
             }
             let from = (0..rollups.len())
                 .filter(|&j| kept[j] && contains(&rollups[j], r))
@@ -249,10 +247,7 @@ impl RollingScores {
         let sources = sources(&rollups);
         RollingScores {
             names: rollups.iter().map(|r| Arc::from(r.name.as_str())).collect(),
-            kept: sources
-                .iter()
-                .filter(|s| matches!(s, Source::Kept(_)))
-                .count(),
+            kept: sources.iter().filter(|s| **s == Source::Kept).count(),
             sources,
             rollups,
             windows,
@@ -268,7 +263,7 @@ impl RollingScores {
     }
 
     /// The id of the key of `cell` in rollup `r`, created on first sight.
-    fn key_id(&mut self, r: usize, cell: &Cell) -> (u32, bool) {
+    fn key_id(&mut self, r: usize, cell: &Cell) -> u32 {
         let mut key = cell.clone();
         for (d, keep) in self.rollups[r].keep.iter().enumerate() {
             if !keep {
@@ -279,7 +274,7 @@ impl RollingScores {
         let next = self.keys.len() as u32;
         let id = *self.index.entry((r, Arc::clone(&key))).or_insert(next);
         if id != next {
-            return (id, false);
+            return id;
         }
         let keys = &self.keys;
         let at = self
@@ -292,19 +287,19 @@ impl RollingScores {
             series: None,
             feeds: Vec::new(),
         });
-        (id, true)
+        id
     }
 
     /// Works out the rollup keys of the next cell id (ids are handed out
     /// in order), creating keys on first sight.
     pub fn register(&mut self, cell: &Cell) {
         let ids: Vec<u32> = (0..self.rollups.len())
-            .map(|r| self.key_id(r, cell).0)
+            .map(|r| self.key_id(r, cell))
             .collect();
         for (r, &id) in ids.iter().enumerate() {
-            let Source::Kept(_) = self.sources[r] else {
+            if self.sources[r] != Source::Kept {
                 continue;
-            };
+            }
             let key = &mut self.keys[id as usize];
             let series = match key.series {
                 Some(series) => series,
@@ -431,13 +426,13 @@ mod tests {
             [
                 Source::SumOf(2),
                 Source::SumOf(2),
-                Source::Kept(0),
+                Source::Kept,
                 Source::SumOf(2),
-                Source::Kept(1),
+                Source::Kept,
                 Source::SumOf(2),
             ]
         );
         let same = [rollup("a", &["facility"]), rollup("b", &["facility"])];
-        assert_eq!(sources(&same), [Source::Kept(0), Source::SumOf(0)]);
+        assert_eq!(sources(&same), [Source::Kept, Source::SumOf(0)]);
     }
 }
