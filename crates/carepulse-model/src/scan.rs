@@ -50,10 +50,12 @@ impl<'a> Scan<'a> {
     /// The next byte after whitespace, not consumed.
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(self.at) {
-            self.at += 1;
+        loop {
+            match *bytes.get(self.at)? {
+                b' ' | b'\n' | b'\r' | b'\t' => self.at += 1,
+                b => return Some(b),
+            }
         }
-        bytes.get(self.at).copied()
     }
 
     fn expect(&mut self, byte: u8) -> Option<()> {
