@@ -131,10 +131,10 @@ impl MinuteCells {
     pub fn forget_before(&mut self, minute: i64) {
         for minutes in &mut self.by_cell {
             let slots = &mut minutes.slots;
-            let gone = slots.partition_point(|s| s.minute < minute);
-            if gone == 0 {
+            if slots.front().is_none_or(|s| s.minute >= minute) {
                 continue;
             }
+            let gone = slots.partition_point(|s| s.minute < minute);
             slots.drain(..gone);
             self.held -= gone;
             if slots.capacity() > 2 * slots.len() + 16 {
