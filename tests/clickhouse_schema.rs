@@ -2,10 +2,14 @@
 //! 18.16 (`dev/services up`) and on current ClickHouse (through chdb): the
 //! migrations apply, apply again without effect, and the tables behave as
 //! the processor relies on (the latest full value of a minute wins; a
-//! redelivered event is one row).
+//! redelivered event is one row); old analytics computations are dropped a
+//! month at a time.
 
 use std::process::Command;
 
+use carepulse_clickhouse::retention::{
+    drop_month_sql, forget_computations, month_of, months_before_sql, COMPUTATION_TABLES,
+};
 use carepulse_service_tests::{ingest::repo, require_clickhouse, unique_name};
 
 fn checks(database: &str) -> Vec<String> {
@@ -85,5 +89,109 @@ fn migrations_and_checks_run_on_current_clickhouse() {
         "current ClickHouse (chdb) refused the schema or a check:\n{report}"
     );
     assert_eq!(report.matches("ok: ").count(), 4, "{report}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Computations in January and February 2025 and in October and November
+/// 2026, in every analytics table.
+fn computations(database: &str) -> Vec<String> {
+    COMPUTATION_TABLES
+        .iter()
+        .map(|table| {
+            format!(
+                "INSERT INTO {database}.{table} (computed_at) VALUES ('2025-01-15 10:00:00'), \
+                 ('2025-02-10 10:00:00'), ('2026-10-01 00:00:00'), ('2026-11-20 10:00:00')"
+            )
+        })
+        .collect()
+}
+
+/// Keeping from 5 October 2026 keeps all of October.
+fn keep_from() -> chrono::DateTime<chrono::Utc> {
+    "2026-10-05T00:00:00Z".parse().unwrap()
+}
+
+#[tokio::test]
+async fn old_computations_are_dropped_a_month_at_a_time_on_clickhouse_18() {
+    let url = require_clickhouse();
+    let client = clickhouse::Client::default()
+        .with_url(&url)
+        .with_validation(false);
+    let database = unique_name("carepulse_retention");
+    carepulse_clickhouse::apply(&client, &database)
+        .await
+        .unwrap();
+    for sql in computations(&database) {
+        client.query(&sql).execute().await.unwrap();
+    }
+    let dropped = forget_computations(&client, &database, keep_from())
+        .await
+        .unwrap();
+    assert_eq!(dropped, [202501, 202502]);
+    for table in COMPUTATION_TABLES {
+        let months: Vec<u32> = client
+            .query(&format!(
+                "SELECT DISTINCT toUInt32(toYYYYMM(computed_at)) AS m FROM {database}.{table} ORDER BY m"
+            ))
+            .fetch_all()
+            .await
+            .unwrap();
+        assert_eq!(months, [202610, 202611], "{table}");
+    }
+    let again = forget_computations(&client, &database, keep_from())
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "nothing more to drop: {again:?}");
+    client
+        .query(&format!("DROP DATABASE {database}"))
+        .execute()
+        .await
+        .unwrap();
+}
+
+#[test]
+fn the_statements_that_drop_old_computations_run_on_current_clickhouse() {
+    let database = "carepulse_current";
+    let first_kept = month_of(keep_from());
+    let mut checks = computations("{db}");
+    let before = months_before_sql("{db}", COMPUTATION_TABLES[0], first_kept);
+    checks.push(format!(
+        "SELECT 'months before the first kept one', toUInt8(arraySort(groupArray(month)) = [202501, 202502]) FROM ({before})"
+    ));
+    for table in COMPUTATION_TABLES {
+        for month in [202501, 202502] {
+            checks.push(drop_month_sql("{db}", table, month));
+        }
+        checks.push(format!(
+            "SELECT 'only recent months left in {table}', toUInt8(arraySort(groupUniqArray(toYYYYMM(computed_at))) = [202610, 202611]) FROM {{db}}.{table}"
+        ));
+    }
+    let dir = std::env::temp_dir().join(unique_name("retention"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = dir.join("schema.sql");
+    let sql: String = carepulse_clickhouse::statements("{db}")
+        .iter()
+        .map(|s| format!("{s};\n"))
+        .collect();
+    std::fs::write(&schema, sql).unwrap();
+    let checks_file = dir.join("checks.sql");
+    std::fs::write(&checks_file, checks.join(";\n") + ";\n").unwrap();
+    let out = Command::new("python3")
+        .arg(repo().join("tests/sql/current_clickhouse.py"))
+        .arg(&schema)
+        .arg(&checks_file)
+        .arg(database)
+        .output()
+        .expect("python3 runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "current ClickHouse (chdb) refused a retention statement:\n{report}"
+    );
+    assert_eq!(report.matches("ok: ").count(), 5, "{report}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -59,6 +59,14 @@ pub enum AnalyzeError {
     /// The engine's task panicked.
     #[error("the analytics engine failed: {0}")]
     Engine(String),
+    /// Dropping old computations failed.
+    #[error("cannot drop old computations from {table}: {source}")]
+    Retention {
+        /// The table.
+        table: &'static str,
+        /// The client error.
+        source: clickhouse::error::Error,
+    },
 }
 
 /// What one computation did.
@@ -70,6 +78,19 @@ pub struct Analyzed {
     pub report: Report,
     /// The rows written.
     pub rows: AnalysisRows,
+}
+
+/// Refuses a database name that would not be safe in SQL.
+pub(crate) fn check_database(database: &str) -> Result<(), AnalyzeError> {
+    let ok = !database.is_empty()
+        && database
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AnalyzeError::BadDatabase(database.to_owned()))
+    }
 }
 
 #[derive(Debug, Row, Deserialize)]
@@ -110,13 +131,7 @@ pub async fn analyze(
     settings: ReportSettings,
     now: DateTime<Utc>,
 ) -> Result<Analyzed, AnalyzeError> {
-    let ok = !database.is_empty()
-        && database
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !ok {
-        return Err(AnalyzeError::BadDatabase(database.to_owned()));
-    }
+    check_database(database)?;
     let started = Instant::now();
     let computation = Computation {
         computed_at: seconds(&now),

@@ -29,7 +29,8 @@
 //! - `driver_importance`, `question_quality`, `journey_stage_scores`,
 //!   `analysis_runs`: the analytics engine's results over a window, one
 //!   computation per `computed_at`, written by `carepulse analyze`
-//!   ([`analytics`], [`analyze()`]).
+//!   ([`analytics`], [`analyze()`]), and dropped a month at a time once
+//!   older than `analyze.keep_days` ([`retention`]).
 //! - `schema_migrations`: which migrations ran.
 //!
 //! Counts, not scores, are stored: scores (linear mean, top box, NPS, CSAT,
@@ -40,6 +41,7 @@ pub mod analytics;
 mod analyze;
 pub mod catalog;
 mod migrations;
+pub mod retention;
 pub mod rows;
 
 pub use analyze::{analyze, events_sql, AnalyzeError, Analyzed};

@@ -174,6 +174,9 @@ impl Default for ValidationSettings {
 pub struct AnalyzeSettings {
     /// Days of events each computation reads, ending when it runs.
     pub window_days: u32,
+    /// Days stored computations are kept (whole months are dropped once
+    /// older); 0 keeps them all.
+    pub keep_days: u32,
     /// Fewer answers (stages) or complete responses (drivers, alpha) are
     /// marked insufficient or not reliable.
     pub min_n: u64,
@@ -189,6 +192,7 @@ impl Default for AnalyzeSettings {
     fn default() -> Self {
         AnalyzeSettings {
             window_days: 90,
+            keep_days: 400,
             min_n: 30,
             replicates: 200,
             seed: 1,
@@ -203,6 +207,12 @@ impl AnalyzeSettings {
             problems.push(format!(
                 "analyze.window_days: {} must be from 1 to 3660",
                 self.window_days
+            ));
+        }
+        if self.keep_days > 36_600 {
+            problems.push(format!(
+                "analyze.keep_days: {} must be at most 36600 (0 keeps every computation)",
+                self.keep_days
             ));
         }
         if self.min_n < 3 {

@@ -28,6 +28,12 @@ pub const RUNS: &str = "carepulse_analyze_runs_total";
 pub const DURATION_SECONDS: &str = "carepulse_analyze_duration_seconds";
 /// Rows read from `feedback_events`.
 pub const EVENTS_READ: &str = "carepulse_analyze_events_read_total";
+/// Counter: months of stored computations dropped (older than
+/// `analyze.keep_days`).
+pub const MONTHS_DROPPED: &str = "carepulse_analyze_months_dropped_total";
+/// Counter: attempts to drop old computations that failed (retried after
+/// the next computation).
+pub const RETENTION_ERRORS: &str = "carepulse_analyze_retention_errors_total";
 
 /// `carepulse analyze` arguments.
 #[derive(clap::Args)]
@@ -51,10 +57,20 @@ fn describe() {
         "time of one analytics computation: read, compute, write"
     );
     metrics::describe_counter!(EVENTS_READ, "events read from feedback_events");
+    metrics::describe_counter!(
+        MONTHS_DROPPED,
+        "months of stored computations dropped as older than analyze.keep_days"
+    );
+    metrics::describe_counter!(
+        RETENTION_ERRORS,
+        "failed attempts to drop computations older than analyze.keep_days"
+    );
     for result in ["ok", "error"] {
         metrics::counter!(RUNS, "result" => result).increment(0);
     }
     metrics::counter!(EVENTS_READ).increment(0);
+    metrics::counter!(MONTHS_DROPPED).increment(0);
+    metrics::counter!(RETENTION_ERRORS).increment(0);
 }
 
 /// One computation over the window ending at `until`, as of `now`.
@@ -84,30 +100,60 @@ async fn once(
     .instrument(span.clone())
     .await;
     metrics::histogram!(DURATION_SECONDS).record(started.elapsed().as_secs_f64());
-    let _entered = span.enter();
-    match result {
-        Ok(done) => {
-            metrics::counter!(RUNS, "result" => "ok").increment(1);
-            metrics::counter!(EVENTS_READ).increment(done.run.events_read);
-            tracing::info!(
-                events_read = done.run.events_read,
-                events_used = done.run.events_used,
-                malformed = done.run.malformed,
-                driver_rows = done.run.driver_rows,
-                quality_rows = done.run.quality_rows,
-                stage_rows = done.run.stage_rows,
-                seconds = format!("{:.2}", done.run.duration_seconds),
-                "analytics stored"
-            );
-            for note in &done.report.notes {
-                tracing::warn!(note, "analytics note");
+    let outcome = {
+        let _entered = span.enter();
+        match result {
+            Ok(done) => {
+                metrics::counter!(RUNS, "result" => "ok").increment(1);
+                metrics::counter!(EVENTS_READ).increment(done.run.events_read);
+                tracing::info!(
+                    events_read = done.run.events_read,
+                    events_used = done.run.events_used,
+                    malformed = done.run.malformed,
+                    driver_rows = done.run.driver_rows,
+                    quality_rows = done.run.quality_rows,
+                    stage_rows = done.run.stage_rows,
+                    seconds = format!("{:.2}", done.run.duration_seconds),
+                    "analytics stored"
+                );
+                for note in &done.report.notes {
+                    tracing::warn!(note, "analytics note");
+                }
+                Ok(done)
             }
-            Ok(done)
+            Err(e) => {
+                metrics::counter!(RUNS, "result" => "error").increment(1);
+                tracing::error!(error = %e, "analytics computation failed");
+                Err(e.into())
+            }
+        }
+    };
+    if outcome.is_ok() && s.keep_days > 0 {
+        let keep_from = now - TimeDelta::days(i64::from(s.keep_days));
+        forget_old(config, keep_from).instrument(span).await;
+    }
+    outcome
+}
+
+/// Drops the months of computations before `keep_from`'s month; a
+/// failure is logged and counted, and the next computation tries again.
+async fn forget_old(config: &ValidConfig, keep_from: DateTime<Utc>) {
+    let result = carepulse_clickhouse::retention::forget_computations(
+        &config.clickhouse.client(),
+        &config.clickhouse.database,
+        keep_from,
+    )
+    .await;
+    match result {
+        Ok(months) => {
+            metrics::counter!(MONTHS_DROPPED).increment(months.len() as u64);
+            if !months.is_empty() {
+                tracing::info!(?months, keep_from = %keep_from.to_rfc3339(), "old computations dropped");
+            }
         }
         Err(e) => {
-            metrics::counter!(RUNS, "result" => "error").increment(1);
-            tracing::error!(error = %e, "analytics computation failed");
-            Err(e.into())
+            metrics::counter!(RETENTION_ERRORS).increment(1);
+            tracing::warn!(error = %e, "old computations not dropped");
         }
     }
 }
