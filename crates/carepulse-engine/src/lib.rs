@@ -11,7 +11,8 @@
 //!   audit. Lateness is measured against `received_at`, which a redelivery
 //!   carries unchanged, so replaying a message always gives the same verdict;
 //! - otherwise **counted**: every answer (overall and items) is added to its
-//!   cell's minute (event time) and to the rolling windows of every rollup.
+//!   cell's minute and hour (event time); rolling windows of every rollup
+//!   are summed from the cells when snapshots are taken.
 //!
 //! ```
 //! use carepulse_engine::{Engine, EngineConfig, Outcome};
@@ -30,7 +31,7 @@
 
 mod cell;
 mod counts;
-mod minutes;
+mod history;
 mod rolling;
 mod seen;
 mod slots;
@@ -43,7 +44,7 @@ use seen::SeenIds;
 
 pub use cell::{Cell, Interner, Sym, ALL, DIMENSIONS};
 pub use counts::Counts;
-pub use minutes::{MinuteCells, MinuteRow};
+pub use history::{CellHistory, MinuteRow};
 pub use rolling::{RollingScores, Rollup, Snapshot, Window};
 
 /// What the engine did with an event.
@@ -122,7 +123,7 @@ pub struct Engine {
     cells: CellIndex,
     lateness: TimeDelta,
     seen: SeenIds,
-    minutes: MinuteCells,
+    history: CellHistory,
     rolling: RollingScores,
     /// The answers of the event being recorded (reused, not reallocated).
     responses: Vec<Response>,
@@ -132,12 +133,13 @@ impl Engine {
     /// An empty engine.
     pub fn new(config: EngineConfig) -> Self {
         let mut cells = CellIndex::default();
+        let history = CellHistory::new(RollingScores::hours_kept(&config.windows));
         let rolling = RollingScores::new(config.rollups, config.windows, cells.interner());
         Engine {
             cells,
             lateness: config.allowed_lateness,
             seen: SeenIds::default(),
-            minutes: MinuteCells::default(),
+            history,
             rolling,
             responses: Vec::new(),
         }
@@ -172,8 +174,7 @@ impl Engine {
             }
             let mut one = Counts::default();
             one.record(response);
-            self.rolling.add(minute, cell, &one);
-            self.minutes.entry(minute, cell).add(&one);
+            self.history.add(minute, cell, &one);
         }
         self.seen.insert(&event.event_id, minute);
         Outcome::Counted
@@ -182,14 +183,14 @@ impl Engine {
     /// Full values of every cell-minute changed since the last call, in no
     /// particular order.
     pub fn drain_minutes(&mut self) -> Vec<MinuteRow> {
-        self.minutes.drain_changed(&self.cells)
+        self.history.drain_changed(&self.cells)
     }
 
     /// Rolling-window counts of every rollup key at `now`, which must not
     /// be earlier than any counted event's time (the processor passes its
     /// event-time watermark).
     pub fn snapshots(&self, now: DateTime<Utc>) -> Vec<Snapshot> {
-        self.rolling.snapshots(minute_of(now), &self.minutes)
+        self.rolling.snapshots(minute_of(now), &self.history)
     }
 
     /// The snapshot of rollup key `id` over `window` minutes with nothing
@@ -204,7 +205,7 @@ impl Engine {
     pub fn forget_settled(&mut self, received_watermark: DateTime<Utc>) {
         let first = minute_of(received_watermark - self.lateness);
         self.seen.forget_before(first);
-        self.minutes.forget_before(first);
+        self.history.forget_before(first);
     }
 
     /// Event ids remembered for deduplication.
@@ -214,6 +215,6 @@ impl Engine {
 
     /// Cell-minutes held, rollup keys held.
     pub fn held(&self) -> (usize, usize) {
-        (self.minutes.len(), self.rolling.keys())
+        (self.history.len(), self.rolling.keys())
     }
 }
