@@ -4,8 +4,9 @@
 # (a) the baseline, a raw rdkafka consumer that only decodes each event;
 # (b) `carepulse process` into a fresh ClickHouse database, timed until its
 # consumer group committed the end of the topic. Then freshness at a steady
-# RATE, and resident memory with COPIES copies of the hospital (about 5,000
-# rollup keys). Prints one JSON line per run and a summary table.
+# RATE, and resident memory and the time to work out a snapshot with COPIES
+# copies of the hospital (about 5,000 rollup keys). Prints one JSON line per
+# run and a summary table.
 #
 #   bench/process.sh      # defaults: EVENTS=1000000 ROUNDS=2 RATE=2000 STEADY_SECONDS=60 COPIES=14
 #   PHASES=memory bench/process.sh   # any of: throughput freshness memory
@@ -104,8 +105,15 @@ topic="bench-keys-$run"
 "$target/process-load" --topic "$topic" fill --events 400000 --copies "$COPIES" >/dev/null
 start_processor "$topic"
 "$target/process-load" --topic "$topic" wait --group "$topic" >/dev/null
-keys=$(curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^carepulse_process_held_keys\{kind="rollup_keys"\}/ { print $2 }')
-echo "{\"run\": \"keys\", \"rollup_keys\": ${keys:-0}, \"rss_mib\": $(rss_of "$pid")}" | tee -a "$results"
+snapshot_sums() { curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk '/^carepulse_process_snapshot_duration_seconds_(sum|count)/ { printf "%s ", $2 }'; }
+before=$(snapshot_sums)
+sleep 35 # one more snapshot, with every key held
+curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" > "$work/metrics"
+keys=$(awk '/^carepulse_process_held_keys\{kind="rollup_keys"\}/ { print $2 }' "$work/metrics")
+# Time to work out the snapshots taken during the sleep (every rolling
+# window of every key, summed from the cells).
+snapshot_s=$(python3 -c 'import sys; s0, c0, s1, c1 = map(float, sys.argv[1:5]); print(f"{(s1 - s0) / (c1 - c0):.4f}" if c1 > c0 else "null")' $before $(snapshot_sums))
+echo "{\"run\": \"keys\", \"rollup_keys\": ${keys:-0}, \"rss_mib\": $(rss_of "$pid"), \"snapshot_s\": $snapshot_s}" | tee -a "$results"
 stop_processor
 drop_run "$topic"
 fi

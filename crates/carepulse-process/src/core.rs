@@ -299,6 +299,7 @@ impl Core {
         let snapshot_due = self.snapshot_due();
         let now = Utc::now();
         let version = now.timestamp_millis().max(0) as u64;
+        let mut snapshot_time = Duration::ZERO;
         for state in self.owned.values_mut() {
             let pending = std::mem::take(&mut state.pending);
             batch.events.extend(pending.events);
@@ -308,7 +309,9 @@ impl Core {
             batch.duplicates += pending.duplicates;
             batch.minutes.push(state.minute_rows());
             if snapshot_due {
+                let started = Instant::now();
                 batch.snapshots.extend(state.snapshot_rows(now, version));
+                snapshot_time += started.elapsed();
             }
             if state.next_offset > state.committed {
                 batch.offsets.push((state.partition, state.next_offset));
@@ -316,6 +319,7 @@ impl Core {
         }
         if snapshot_due {
             self.last_snapshot = Some(Instant::now());
+            ::metrics::histogram!(metrics::SNAPSHOT_SECONDS).record(snapshot_time.as_secs_f64());
         }
         self.pending_messages = 0;
         batch

@@ -22,6 +22,8 @@ pub const ASSIGNED: &str = "carepulse_process_assigned_partitions";
 pub const RESTORED: &str = "carepulse_process_restored_events_total";
 /// State held, by `kind` (`cell_minutes`, `rollup_keys`, `event_ids`).
 pub const HELD: &str = "carepulse_process_held_keys";
+/// Time to work out the snapshot rows of every owned partition.
+pub const SNAPSHOT_SECONDS: &str = "carepulse_process_snapshot_duration_seconds";
 
 /// Installs the recorder and describes the metrics (once).
 pub fn describe() {
@@ -45,6 +47,11 @@ pub fn describe() {
         metrics::describe_gauge!(ASSIGNED, "partitions this instance owns");
         metrics::describe_counter!(RESTORED, "events replayed from ClickHouse on assignment");
         metrics::describe_gauge!(HELD, "state held in memory");
+        metrics::describe_histogram!(
+            SNAPSHOT_SECONDS,
+            metrics::Unit::Seconds,
+            "time to sum the rolling windows of every owned partition and pick the changed rows"
+        );
     });
 }
 
