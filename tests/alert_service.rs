@@ -17,9 +17,7 @@ use carepulse_detect::{Alert, AlertKind, AlertState};
 use carepulse_kafka::{ensure_topics, KafkaSettings};
 use carepulse_model::FeedbackEvent;
 use carepulse_service_tests::ingest::read_topic;
-use carepulse_service_tests::{
-    require_alertmanager, require_clickhouse, require_kafka, unique_name,
-};
+use carepulse_service_tests::{database, require_alertmanager, require_kafka};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use clickhouse::Row;
 use serde::Deserialize;
@@ -146,17 +144,10 @@ fn with_id<'a>(alerts: &'a [Value], id: &str) -> Option<&'a Value> {
 
 #[tokio::test]
 async fn a_drop_fires_everywhere_and_resolves_when_scores_recover() {
-    let url = require_clickhouse();
     let brokers = require_kafka();
     let am = require_alertmanager();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
-    let run = unique_name("alerter");
-    let database = run.clone();
-    carepulse_clickhouse::apply(&client, &database)
-        .await
-        .unwrap();
+    let (client, database) = database::migrated("alerter").await;
+    let run = database.clone();
     let kafka = KafkaSettings {
         brokers: brokers.clone(),
         feedback_topic: format!("{run}.feedback"),
@@ -347,11 +338,7 @@ async fn a_drop_fires_everywhere_and_resolves_when_scores_recover() {
     assert_eq!(stage, [AlertState::Firing, AlertState::Resolved]);
     assert!(notifier.stats().ok >= 2, "{:?}", notifier.stats());
 
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
 }
 
 /// The alerter's queries on current ClickHouse (chdb): three stored rows of
@@ -360,14 +347,8 @@ async fn a_drop_fires_everywhere_and_resolves_when_scores_recover() {
 #[test]
 fn the_alerter_queries_run_on_current_clickhouse() {
     use carepulse_alert::source::{arrivals_sql, hourly_sql};
-    use carepulse_service_tests::ingest::repo;
+    use carepulse_service_tests::database::on_current_clickhouse;
 
-    let dir = std::env::temp_dir().join(unique_name("alert_sql"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let schema: String = carepulse_clickhouse::statements("{db}")
-        .iter()
-        .map(|s| format!("{s};\n"))
-        .collect();
     let row = |id: &str, at: u32, linear: &str| {
         format!(
             "INSERT INTO {{db}}.feedback_events (event_id, kafka_partition, kafka_offset, occurred_at, \
@@ -390,24 +371,7 @@ fn the_alerter_queries_run_on_current_clickhouse() {
         format!("SELECT 'alerter arrivals', count() = 3 FROM ({arrivals});\n"),
     ]
     .concat();
-    std::fs::write(dir.join("schema.sql"), schema).unwrap();
-    std::fs::write(dir.join("checks.sql"), checks).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg(repo().join("tests/sql/current_clickhouse.py"))
-        .arg(dir.join("schema.sql"))
-        .arg(dir.join("checks.sql"))
-        .arg("carepulse_alert_current")
-        .output()
-        .expect("python3 runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "current ClickHouse (chdb) refused a query:\n{report}"
-    );
+    let (ok, report) = on_current_clickhouse(&checks, "carepulse_alert_current");
+    assert!(ok, "current ClickHouse (chdb) refused a query:\n{report}");
     assert_eq!(report.matches("ok: alerter").count(), 3, "{report}");
-    let _ = std::fs::remove_dir_all(dir);
 }

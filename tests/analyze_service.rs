@@ -23,7 +23,7 @@ use carepulse_clickhouse::analytics::{
 };
 use carepulse_clickhouse::rows::EventRow;
 use carepulse_model::{Catalog, FeedbackEvent, Limits, Pseudonymiser};
-use carepulse_service_tests::{require_clickhouse, unique_name};
+use carepulse_service_tests::database;
 use carepulse_simulator::{Endpoint, ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, TimeDelta, Utc};
 use latent_truth::{true_shares, SLIDER_ITEMS as ITEMS, SLIDER_SCENARIO as SCENARIO};
@@ -127,14 +127,7 @@ where
 
 #[tokio::test]
 async fn analyze_stores_recovered_drivers_quality_and_journeys_in_clickhouse() {
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
-    let database = unique_name("carepulse_analyze");
-    carepulse_clickhouse::apply(&client, &database)
-        .await
-        .unwrap();
+    let (client, database) = database::migrated("carepulse_analyze").await;
     let catalog = Catalog::from_toml(CATALOG).unwrap();
     let start: DateTime<Utc> = "2026-01-05T00:00:00Z".parse().unwrap();
     let events = events(&catalog, start);
@@ -320,9 +313,5 @@ async fn analyze_stores_recovered_drivers_quality_and_journeys_in_clickhouse() {
     assert!(seen.n as usize >= events.len() && seen.sufficient == 1 && seen.weakest == 1);
     assert!(seen.linear_mean.is_some_and(|m| m > 0.0 && m < 100.0));
 
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
 }

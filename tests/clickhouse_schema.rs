@@ -5,12 +5,11 @@
 //! redelivered event is one row); old analytics computations are dropped a
 //! month at a time.
 
-use std::process::Command;
-
 use carepulse_clickhouse::retention::{
     drop_month_sql, forget_computations, month_of, months_before_sql, COMPUTATION_TABLES,
 };
-use carepulse_service_tests::{ingest::repo, require_clickhouse, unique_name};
+use carepulse_service_tests::database::{self, on_current_clickhouse};
+use carepulse_service_tests::{ingest::repo, unique_name};
 
 fn checks(database: &str) -> Vec<String> {
     let text = std::fs::read_to_string(repo().join("tests/sql/replacing_checks.sql")).unwrap();
@@ -29,10 +28,7 @@ fn checks(database: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn migrations_apply_twice_and_tables_behave_on_clickhouse_18() {
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
+    let client = database::client();
     let database = unique_name("carepulse_schema");
     let applied = carepulse_clickhouse::apply(&client, &database)
         .await
@@ -55,41 +51,18 @@ async fn migrations_apply_twice_and_tables_behave_on_clickhouse_18() {
             client.query(&sql).execute().await.unwrap();
         }
     }
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
 }
 
 #[test]
 fn migrations_and_checks_run_on_current_clickhouse() {
-    let dir = std::env::temp_dir().join(unique_name("schema"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let schema = dir.join("schema.sql");
-    let sql: String = carepulse_clickhouse::statements("{db}")
-        .iter()
-        .map(|s| format!("{s};\n"))
-        .collect();
-    std::fs::write(&schema, sql).unwrap();
-    let out = Command::new("python3")
-        .arg(repo().join("tests/sql/current_clickhouse.py"))
-        .arg(&schema)
-        .arg(repo().join("tests/sql/replacing_checks.sql"))
-        .arg("carepulse_current")
-        .output()
-        .expect("python3 runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let checks = std::fs::read_to_string(repo().join("tests/sql/replacing_checks.sql")).unwrap();
+    let (ok, report) = on_current_clickhouse(&checks, "carepulse_current");
     assert!(
-        out.status.success(),
+        ok,
         "current ClickHouse (chdb) refused the schema or a check:\n{report}"
     );
     assert_eq!(report.matches("ok: ").count(), 4, "{report}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Computations in January and February 2025 and in October and November
@@ -113,14 +86,7 @@ fn keep_from() -> chrono::DateTime<chrono::Utc> {
 
 #[tokio::test]
 async fn old_computations_are_dropped_a_month_at_a_time_on_clickhouse_18() {
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
-    let database = unique_name("carepulse_retention");
-    carepulse_clickhouse::apply(&client, &database)
-        .await
-        .unwrap();
+    let (client, database) = database::migrated("carepulse_retention").await;
     for sql in computations(&database) {
         client.query(&sql).execute().await.unwrap();
     }
@@ -142,11 +108,7 @@ async fn old_computations_are_dropped_a_month_at_a_time_on_clickhouse_18() {
         .await
         .unwrap();
     assert!(again.is_empty(), "nothing more to drop: {again:?}");
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
 }
 
 #[test]
@@ -166,32 +128,10 @@ fn the_statements_that_drop_old_computations_run_on_current_clickhouse() {
             "SELECT 'only recent months left in {table}', toUInt8(arraySort(groupUniqArray(toYYYYMM(computed_at))) = [202610, 202611]) FROM {{db}}.{table}"
         ));
     }
-    let dir = std::env::temp_dir().join(unique_name("retention"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let schema = dir.join("schema.sql");
-    let sql: String = carepulse_clickhouse::statements("{db}")
-        .iter()
-        .map(|s| format!("{s};\n"))
-        .collect();
-    std::fs::write(&schema, sql).unwrap();
-    let checks_file = dir.join("checks.sql");
-    std::fs::write(&checks_file, checks.join(";\n") + ";\n").unwrap();
-    let out = Command::new("python3")
-        .arg(repo().join("tests/sql/current_clickhouse.py"))
-        .arg(&schema)
-        .arg(&checks_file)
-        .arg(database)
-        .output()
-        .expect("python3 runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, report) = on_current_clickhouse(&(checks.join(";\n") + ";\n"), database);
     assert!(
-        out.status.success(),
+        ok,
         "current ClickHouse (chdb) refused a retention statement:\n{report}"
     );
     assert_eq!(report.matches("ok: ").count(), 5, "{report}");
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -26,7 +26,7 @@ use carepulse_engine::{Engine, EngineConfig, Outcome};
 use carepulse_model::Limits;
 use carepulse_service_tests::grafana::{self, DashboardQuery, Interpolation, CLICKHOUSE};
 use carepulse_service_tests::ingest::{self, call, post, repo, token};
-use carepulse_service_tests::{require_clickhouse, require_kafka, unique_name};
+use carepulse_service_tests::{clickhouse_url, database, require_kafka, unique_name};
 use carepulse_simulator::{ItemKind, Publisher, Run, ScenarioFile};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use clickhouse::Row;
@@ -415,14 +415,8 @@ async fn clickhouse_json(
 
 #[tokio::test]
 async fn every_dashboard_query_answers_on_clickhouse_18_and_current_clickhouse() {
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
-    let database = unique_name("carepulse_dashboards");
-    carepulse_clickhouse::apply(&client, &database)
-        .await
-        .unwrap();
+    let (client, database) = database::migrated("carepulse_dashboards").await;
+    let url = clickhouse_url();
     let now = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap();
     let started = std::time::Instant::now();
     let seeded = seed(&client, &database, now).await;
@@ -548,11 +542,7 @@ async fn every_dashboard_query_answers_on_clickhouse_18_and_current_clickhouse()
         problems.len(),
         problems.join("\n")
     );
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -561,14 +551,8 @@ async fn a_drop_shows_as_the_weakest_stage_with_insufficient_samples_marked() {
     // The journey table's verdicts, on hand-made snapshots: triage is the
     // weakest stage with n >= 30; a worse stage with 12 answers is marked
     // insufficient and not called the weakest.
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
-    let database = unique_name("carepulse_weakest");
-    carepulse_clickhouse::apply(&client, &database)
-        .await
-        .unwrap();
+    let (client, database) = database::migrated("carepulse_weakest").await;
+    let url = clickhouse_url();
     let now = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap();
     let c = client.clone().with_database(&database);
     carepulse_clickhouse::write_catalog(&c, &database, &ingest::catalog(), 1)
@@ -661,11 +645,7 @@ async fn a_drop_shows_as_the_weakest_stage_with_insufficient_samples_marked() {
     // Wilson 95% interval of 20 of 80: 16.8% to 35.5%.
     assert_eq!(triage["top_box_low"].as_f64(), Some(16.8), "{triage}");
     assert_eq!(triage["top_box_high"].as_f64(), Some(35.5), "{triage}");
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
 }
 
 /// Every PromQL expression of the dashboards, substituted.

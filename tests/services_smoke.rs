@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use carepulse_service_tests::{require_clickhouse, require_kafka, unique_name};
+use carepulse_service_tests::{database, require_kafka, unique_name};
 use clickhouse::Row;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -91,10 +91,7 @@ struct SmokeRow {
 
 #[tokio::test]
 async fn clickhouse_create_insert_select_round_trip() {
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
+    let client = database::client();
     client
         .query("CREATE DATABASE IF NOT EXISTS carepulse_smoke")
         .execute()

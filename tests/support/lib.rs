@@ -7,6 +7,7 @@
 
 pub mod broker;
 pub mod clickhouse;
+pub mod database;
 pub mod grafana;
 pub mod ingest;
 pub mod pipeline;

@@ -82,11 +82,7 @@ pub struct Analyzed {
 
 /// Refuses a database name that would not be safe in SQL.
 pub(crate) fn check_database(database: &str) -> Result<(), AnalyzeError> {
-    let ok = !database.is_empty()
-        && database
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
+    if crate::migrations::safe_database_name(database) {
         Ok(())
     } else {
         Err(AnalyzeError::BadDatabase(database.to_owned()))

@@ -205,12 +205,17 @@ pub struct Applied {
     pub name: &'static str,
 }
 
-fn check_database(database: &str) -> Result<(), MigrateError> {
-    let ok = !database.is_empty()
+/// Whether `database` is safe to put in SQL as it is: letters, digits and
+/// `_` only.
+pub(crate) fn safe_database_name(database: &str) -> bool {
+    !database.is_empty()
         && database
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn check_database(database: &str) -> Result<(), MigrateError> {
+    if safe_database_name(database) {
         Ok(())
     } else {
         Err(MigrateError::BadDatabase(database.to_owned()))

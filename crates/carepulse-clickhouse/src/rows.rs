@@ -83,37 +83,33 @@ impl EventRow {
         offset: i64,
         payload: String,
     ) -> EventRow {
-        let overall_linear = event
-            .overall
-            .scale
-            .read(event.overall.value.as_ref())
-            .and_then(|r| r.linear());
+        let w = EventWrite::without_text(event, partition, offset);
         let text = |s: &str| s.to_owned();
         let optional = |s: &Option<Cow<'_, str>>| s.as_deref().unwrap_or_default().to_owned();
         EventRow {
-            kafka_partition: partition as u16,
-            kafka_offset: offset as u64,
-            occurred_at: seconds(&event.occurred_at),
-            responded_at: seconds(&event.responded_at),
-            received_at: seconds(&event.received_at),
-            experience: Cow::Borrowed(event.experience.as_str()),
-            channel: Cow::Borrowed(event.channel.as_str()),
-            respondent_role: Cow::Borrowed(event.respondent_role.as_str()),
-            source_id: optional(&event.source_id),
-            subject: optional(&event.subject),
-            journey_instance: optional(&event.journey_instance),
-            overall_scale: Cow::Borrowed(event.overall.scale.name()),
-            overall_linear,
-            has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
-            consent_to_contact: u8::from(event.consent_to_contact),
             event_id: text(&event.event_id),
+            kafka_partition: w.kafka_partition,
+            kafka_offset: w.kafka_offset,
+            occurred_at: w.occurred_at,
+            responded_at: w.responded_at,
+            received_at: w.received_at,
             facility: text(&event.facility),
             organisation: text(&event.organisation),
             department: text(&event.department),
             journey: text(&event.journey),
             stage: text(&event.stage),
             touchpoint: text(&event.touchpoint),
+            experience: Cow::Borrowed(w.experience),
+            channel: Cow::Borrowed(w.channel),
+            respondent_role: Cow::Borrowed(w.respondent_role),
             questionnaire: text(&event.questionnaire),
+            source_id: optional(&event.source_id),
+            subject: optional(&event.subject),
+            journey_instance: optional(&event.journey_instance),
+            overall_scale: Cow::Borrowed(w.overall_scale),
+            overall_linear: w.overall_linear,
+            has_comment: w.has_comment,
+            consent_to_contact: w.consent_to_contact,
             payload,
         }
     }
@@ -148,6 +144,44 @@ pub struct EventWrite<'a> {
     pub has_comment: u8,
     pub consent_to_contact: u8,
     pub payload: &'a str,
+}
+
+impl EventWrite<'static> {
+    /// The columns of `event`, read at `partition`/`offset`, that do not
+    /// borrow from it: numbers, times, enum and scale names. Its own
+    /// strings and the payload are empty, for the caller to fill in.
+    pub fn without_text(event: &EventView<'_>, partition: i32, offset: i64) -> Self {
+        EventWrite {
+            event_id: "",
+            kafka_partition: partition as u16,
+            kafka_offset: offset as u64,
+            occurred_at: seconds(&event.occurred_at),
+            responded_at: seconds(&event.responded_at),
+            received_at: seconds(&event.received_at),
+            facility: "",
+            organisation: "",
+            department: "",
+            journey: "",
+            stage: "",
+            touchpoint: "",
+            experience: event.experience.as_str(),
+            channel: event.channel.as_str(),
+            respondent_role: event.respondent_role.as_str(),
+            questionnaire: "",
+            source_id: "",
+            subject: "",
+            journey_instance: "",
+            overall_scale: event.overall.scale.name(),
+            overall_linear: event
+                .overall
+                .scale
+                .read(event.overall.value.as_ref())
+                .and_then(|r| r.linear()),
+            has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
+            consent_to_contact: u8::from(event.consent_to_contact),
+            payload: "",
+        }
+    }
 }
 
 /// Fills the cell and count columns of a row type from a cell and counts,

@@ -265,11 +265,6 @@ impl CellHistory {
         sum
     }
 
-    /// Number of cells with counts.
-    pub fn cells(&self) -> usize {
-        self.by_cell.len()
-    }
-
     /// Number of cell-minutes held.
     pub fn len(&self) -> usize {
         self.held

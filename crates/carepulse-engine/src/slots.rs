@@ -1,5 +1,5 @@
 //! Time-ordered slots (oldest first) and finding where a time goes among
-//! them: the shared search of the rolling windows and the minute counts.
+//! them: the search shared by a cell's minutes and its hours.
 
 use std::collections::VecDeque;
 

@@ -9,7 +9,7 @@ fn optional<'s>(s: &'s Option<Cow<'_, str>>) -> &'s str {
     s.as_deref().unwrap_or_default()
 }
 
-use carepulse_clickhouse::rows::{seconds, EventWrite};
+use carepulse_clickhouse::rows::EventWrite;
 use carepulse_model::EventView;
 
 /// The string columns kept as ranges, in this order.
@@ -33,18 +33,8 @@ pub struct CountedEvent {
     text: String,
     payload_len: usize,
     columns: [Range<u32>; 11],
-    kafka_partition: u16,
-    kafka_offset: u64,
-    occurred_at: u32,
-    responded_at: u32,
-    received_at: u32,
-    experience: &'static str,
-    channel: &'static str,
-    respondent_role: &'static str,
-    overall_scale: &'static str,
-    overall_linear: Option<f64>,
-    has_comment: u8,
-    consent_to_contact: u8,
+    /// The columns that do not borrow from the event.
+    rest: EventWrite<'static>,
 }
 
 impl CountedEvent {
@@ -81,22 +71,7 @@ impl CountedEvent {
             text,
             payload_len: payload.len(),
             columns,
-            kafka_partition: partition as u16,
-            kafka_offset: offset as u64,
-            occurred_at: seconds(&event.occurred_at),
-            responded_at: seconds(&event.responded_at),
-            received_at: seconds(&event.received_at),
-            experience: event.experience.as_str(),
-            channel: event.channel.as_str(),
-            respondent_role: event.respondent_role.as_str(),
-            overall_scale: event.overall.scale.name(),
-            overall_linear: event
-                .overall
-                .scale
-                .read(event.overall.value.as_ref())
-                .and_then(|r| r.linear()),
-            has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
-            consent_to_contact: u8::from(event.consent_to_contact),
+            rest: EventWrite::without_text(event, partition, offset),
         }
     }
 
@@ -108,29 +83,18 @@ impl CountedEvent {
         };
         EventWrite {
             event_id: column(EVENT_ID),
-            kafka_partition: self.kafka_partition,
-            kafka_offset: self.kafka_offset,
-            occurred_at: self.occurred_at,
-            responded_at: self.responded_at,
-            received_at: self.received_at,
             facility: column(FACILITY),
             organisation: column(ORGANISATION),
             department: column(DEPARTMENT),
             journey: column(JOURNEY),
             stage: column(STAGE),
             touchpoint: column(TOUCHPOINT),
-            experience: self.experience,
-            channel: self.channel,
-            respondent_role: self.respondent_role,
             questionnaire: column(QUESTIONNAIRE),
             source_id: column(SOURCE_ID),
             subject: column(SUBJECT),
             journey_instance: column(JOURNEY_INSTANCE),
-            overall_scale: self.overall_scale,
-            overall_linear: self.overall_linear,
-            has_comment: self.has_comment,
-            consent_to_contact: self.consent_to_contact,
             payload: &self.text[..self.payload_len],
+            ..self.rest.clone()
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use carepulse_clickhouse::retention::COMPUTATION_TABLES;
-use carepulse_service_tests::{require_clickhouse, unique_name};
+use carepulse_service_tests::{clickhouse_url, database};
 use chrono::{DateTime, TimeDelta, Utc};
 
 fn repo() -> PathBuf {
@@ -30,14 +30,7 @@ async fn months(client: &clickhouse::Client, database: &str, table: &str) -> Vec
 
 #[tokio::test]
 async fn analyze_stores_a_computation_and_drops_months_older_than_kept() {
-    let url = require_clickhouse();
-    let client = clickhouse::Client::default()
-        .with_url(&url)
-        .with_validation(false);
-    let database = unique_name("carepulse_analyze_cli");
-    carepulse_clickhouse::apply(&client, &database)
-        .await
-        .unwrap();
+    let (client, database) = database::migrated("carepulse_analyze_cli").await;
     let now = Utc::now();
     let old = [now - TimeDelta::days(800), now - TimeDelta::days(500)];
     let recent = now - TimeDelta::days(40);
@@ -57,7 +50,7 @@ async fn analyze_stores_a_computation_and_drops_months_older_than_kept() {
     let out = Command::new(env!("CARGO_BIN_EXE_carepulse"))
         .current_dir(repo())
         .args(["--config", "deploy/local/carepulse.toml", "analyze"])
-        .env("CAREPULSE__CLICKHOUSE__URL", &url)
+        .env("CAREPULSE__CLICKHOUSE__URL", clickhouse_url())
         .env("CAREPULSE__CLICKHOUSE__DATABASE", &database)
         .env("CAREPULSE__ANALYZE__KEEP_DAYS", "400")
         .output()
@@ -79,9 +72,5 @@ async fn analyze_stores_a_computation_and_drops_months_older_than_kept() {
             "{table}: an empty computation writes no rows there"
         );
     }
-    client
-        .query(&format!("DROP DATABASE {database}"))
-        .execute()
-        .await
-        .unwrap();
+    database::drop(&client, &database).await;
 }
