@@ -27,6 +27,93 @@ fn ends_string(word: u64) -> bool {
         || word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0
 }
 
+/// The fields of a feedback event, in the order carepulse writes them.
+#[derive(Clone, Copy)]
+enum Field {
+    V,
+    EventId,
+    OccurredAt,
+    RespondedAt,
+    ReceivedAt,
+    Organisation,
+    Facility,
+    Department,
+    Journey,
+    Stage,
+    Touchpoint,
+    Experience,
+    Channel,
+    SourceId,
+    RespondentRole,
+    Subject,
+    JourneyInstance,
+    Questionnaire,
+    Overall,
+    Items,
+    Comment,
+    Locale,
+    ConsentToContact,
+    Suspect,
+}
+
+const FIELDS: [(&str, Field); 24] = [
+    ("v", Field::V),
+    ("event_id", Field::EventId),
+    ("occurred_at", Field::OccurredAt),
+    ("responded_at", Field::RespondedAt),
+    ("received_at", Field::ReceivedAt),
+    ("organisation", Field::Organisation),
+    ("facility", Field::Facility),
+    ("department", Field::Department),
+    ("journey", Field::Journey),
+    ("stage", Field::Stage),
+    ("touchpoint", Field::Touchpoint),
+    ("experience", Field::Experience),
+    ("channel", Field::Channel),
+    ("source_id", Field::SourceId),
+    ("respondent_role", Field::RespondentRole),
+    ("subject", Field::Subject),
+    ("journey_instance", Field::JourneyInstance),
+    ("questionnaire", Field::Questionnaire),
+    ("overall", Field::Overall),
+    ("items", Field::Items),
+    ("comment", Field::Comment),
+    ("locale", Field::Locale),
+    ("consent_to_contact", Field::ConsentToContact),
+    ("suspect", Field::Suspect),
+];
+
+/// The fields of an answer, in the order carepulse writes them.
+#[derive(Clone, Copy)]
+enum AnswerField {
+    Question,
+    Scale,
+    Value,
+}
+
+const ANSWER_FIELDS: [(&str, AnswerField); 3] = [
+    ("question", AnswerField::Question),
+    ("scale", AnswerField::Scale),
+    ("value", AnswerField::Value),
+];
+
+/// `a == b` for slices of the same length, compared in overlapping words
+/// instead of a call to `memcmp` (field names are short).
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    if n >= 8 {
+        (0..n - 8).step_by(8).all(|at| word(a, at) == word(b, at))
+            && word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        a == b
+    }
+}
+
 struct Scan<'a> {
     text: &'a str,
     at: usize,
@@ -141,17 +228,44 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// Calls `field` for each `"name": value` of an object.
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    /// The index in `names` of the field name at the cursor, compared in
+    /// place, starting with `names[next]`: the name after the previous one
+    /// in the order carepulse writes them, so a field is usually found at
+    /// the first comparison. `None` for any other name, or a name with
+    /// escapes.
+    fn name<F>(&mut self, names: &[(&str, F)], next: usize) -> Option<usize> {
+        self.peek()?;
+        let rest = &self.bytes()[self.at..];
+        let is_here = |i: &usize| {
+            let name = names[*i].0.as_bytes();
+            rest.len() > name.len() + 1
+                && rest[0] == b'"'
+                && rest[name.len() + 1] == b'"'
+                && same_short(&rest[1..=name.len()], name)
+        };
+        let index = (next..names.len()).chain(0..next).find(is_here)?;
+        self.at += names[index].0.len() + 2;
+        Some(index)
+    }
+
+    /// Calls `field` for each `"name": value` of an object, with the field
+    /// `names` gives for the name (any other name ends the scan).
+    fn object<F: Copy>(
+        &mut self,
+        names: &[(&str, F)],
+        mut field: impl FnMut(&mut Self, F) -> Option<()>,
+    ) -> Option<()> {
         self.expect(b'{')?;
         if self.peek()? == b'}' {
             self.at += 1;
             return Some(());
         }
+        let mut next = 0;
         loop {
-            let name = self.string()?;
+            let index = self.name(names, next)?;
+            next = index + 1;
             self.expect(b':')?;
-            field(self, name)?;
+            field(self, names[index].1)?;
             match self.peek()? {
                 b',' => self.at += 1,
                 b'}' => {
@@ -165,11 +279,10 @@ impl<'a> Scan<'a> {
 
     fn answer(&mut self) -> Option<AnswerView<'a>> {
         let (mut question, mut scale, mut value) = (None, None, None);
-        self.object(|s, name| match name {
-            "question" => set(&mut question, s.string()?),
-            "scale" => set(&mut scale, variant(s.string()?)?),
-            "value" => set(&mut value, s.value()?),
-            _ => None,
+        self.object(&ANSWER_FIELDS, |s, field| match field {
+            AnswerField::Question => set(&mut question, s.string()?),
+            AnswerField::Scale => set(&mut scale, variant(s.string()?)?),
+            AnswerField::Value => set(&mut value, s.value()?),
         })?;
         Some(AnswerView {
             question: Cow::Borrowed(question?),
@@ -234,38 +347,37 @@ pub(crate) fn scan<'a>(text: &'a str) -> Option<EventView<'a>> {
     let (mut subject, mut journey_instance, mut questionnaire, mut overall, mut items) =
         (None, None, None, None, None);
     let (mut comment, mut locale, mut consent, mut suspect) = (None, None, None, None);
-    s.object(|s, name| match name {
-        "v" => set(&mut v, s.number_u32()?),
-        "event_id" => set(&mut event_id, s.string()?),
-        "occurred_at" => set(&mut occurred, rfc3339::exact(s.string()?)?),
-        "responded_at" => set(&mut responded, rfc3339::exact(s.string()?)?),
-        "received_at" => set(&mut received, rfc3339::exact(s.string()?)?),
-        "organisation" => set(&mut organisation, s.string()?),
-        "facility" => set(&mut facility, s.string()?),
-        "department" => set(&mut department, s.string()?),
-        "journey" => set(&mut journey, s.string()?),
-        "stage" => set(&mut stage, s.string()?),
-        "touchpoint" => set(&mut touchpoint, s.string()?),
-        "experience" => set(&mut experience, variant(s.string()?)?),
-        "channel" => set(&mut channel, variant(s.string()?)?),
-        "source_id" => set(&mut source_id, s.optional()?),
-        "respondent_role" => set(&mut role, variant(s.string()?)?),
-        "subject" => set(&mut subject, s.optional()?),
-        "journey_instance" => set(&mut journey_instance, s.optional()?),
-        "questionnaire" => set(&mut questionnaire, s.string()?),
-        "overall" => set(&mut overall, s.answer()?),
-        "items" => set(&mut items, s.answers()?),
-        "comment" => set(&mut comment, s.optional()?),
-        "locale" => set(&mut locale, s.optional()?),
-        "consent_to_contact" => set(&mut consent, s.boolean()?),
-        "suspect" => {
+    s.object(&FIELDS, |s, field| match field {
+        Field::V => set(&mut v, s.number_u32()?),
+        Field::EventId => set(&mut event_id, s.string()?),
+        Field::OccurredAt => set(&mut occurred, rfc3339::exact(s.string()?)?),
+        Field::RespondedAt => set(&mut responded, rfc3339::exact(s.string()?)?),
+        Field::ReceivedAt => set(&mut received, rfc3339::exact(s.string()?)?),
+        Field::Organisation => set(&mut organisation, s.string()?),
+        Field::Facility => set(&mut facility, s.string()?),
+        Field::Department => set(&mut department, s.string()?),
+        Field::Journey => set(&mut journey, s.string()?),
+        Field::Stage => set(&mut stage, s.string()?),
+        Field::Touchpoint => set(&mut touchpoint, s.string()?),
+        Field::Experience => set(&mut experience, variant(s.string()?)?),
+        Field::Channel => set(&mut channel, variant(s.string()?)?),
+        Field::SourceId => set(&mut source_id, s.optional()?),
+        Field::RespondentRole => set(&mut role, variant(s.string()?)?),
+        Field::Subject => set(&mut subject, s.optional()?),
+        Field::JourneyInstance => set(&mut journey_instance, s.optional()?),
+        Field::Questionnaire => set(&mut questionnaire, s.string()?),
+        Field::Overall => set(&mut overall, s.answer()?),
+        Field::Items => set(&mut items, s.answers()?),
+        Field::Comment => set(&mut comment, s.optional()?),
+        Field::Locale => set(&mut locale, s.optional()?),
+        Field::ConsentToContact => set(&mut consent, s.boolean()?),
+        Field::Suspect => {
             let value = match s.optional()? {
                 None => None,
                 Some(name) => Some(variant(name)?),
             };
             set(&mut suspect, value)
         }
-        _ => None,
     })?;
     if s.peek().is_some() {
         return None;
@@ -310,6 +422,13 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn same_short_is_equality(a in "[a-c]{0,30}", b in "[a-c]{0,30}") {
+            let n = a.len().min(b.len());
+            let (a, b) = (&a.as_bytes()[..n], &b.as_bytes()[..n]);
+            prop_assert_eq!(same_short(a, b), a == b);
+        }
+
         #[test]
         fn ends_string_finds_the_bytes_a_string_stops_at(bytes in prop::array::uniform8(any::<u8>())) {
             let expected = bytes.iter().any(|b| *b == b'"' || *b == b'\\' || *b < 0x20);
@@ -487,5 +606,19 @@ mod tests {
             assert_eq!(scan(&unusual), None, "{unusual}");
         }
         assert!(scan(&format!(" {event}\n")).is_some());
+    }
+
+    #[test]
+    fn takes_fields_in_any_order() {
+        let event = r#"{"consent_to_contact":false,"overall":{"value":7,"scale":"rating_0_10","question":"overall"},"questionnaire":"q","respondent_role":"unknown","channel":"kiosk","experience":"patient","touchpoint":"t","stage":"s","journey":"j","department":"d","facility":"f","organisation":"o","received_at":"2026-11-21T09:15:02Z","responded_at":"2026-11-21T09:15:00Z","occurred_at":"2026-11-21T09:15:00Z","event_id":"e","v":1}"#;
+        let fast = scan(event);
+        assert!(fast.is_some(), "reversed fields take the fast path");
+        assert_eq!(fast, serde(event));
+        let prefix = event.replace(r#""stage":"s""#, r#""stag":"s""#);
+        assert_eq!(
+            scan(&prefix),
+            None,
+            "a name that is a prefix of a field is not that field"
+        );
     }
 }
