@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use carepulse_clickhouse::rows::{seconds, AlertEventRow};
 use carepulse_detect::{Alert, AlertKind, AlertState};
+use carepulse_kafka::AckedProducer;
 use clickhouse::Client;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
 use crate::AlertError;
@@ -96,7 +96,7 @@ fn push_bounded(outbox: &mut VecDeque<Alert>, alert: Alert, destination: &str) {
 /// Writes changes to `alert_events` and the alerts topic.
 pub struct AlertSink {
     clickhouse: Client,
-    producer: FutureProducer,
+    producer: AckedProducer,
     topic: String,
     to_table: VecDeque<Alert>,
     to_topic: VecDeque<Alert>,
@@ -111,15 +111,16 @@ impl AlertSink {
         brokers: &str,
         topic: &str,
     ) -> Result<AlertSink, AlertError> {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("acks", "all")
-            .set("message.timeout.ms", KAFKA_TIMEOUT.as_millis().to_string())
-            .create()
-            .map_err(|source| AlertError::Producer {
-                brokers: brokers.to_owned(),
-                source,
-            })?;
+        let producer = AckedProducer::new(
+            ClientConfig::new()
+                .set("bootstrap.servers", brokers)
+                .set("acks", "all")
+                .set("message.timeout.ms", KAFKA_TIMEOUT.as_millis().to_string()),
+        )
+        .map_err(|source| AlertError::Producer {
+            brokers: brokers.to_owned(),
+            source,
+        })?;
         Ok(AlertSink {
             clickhouse: client.with_database(database),
             producer,
@@ -189,14 +190,18 @@ impl AlertSink {
                     continue;
                 }
             };
-            let record = FutureRecord::to(&self.topic)
-                .key(alert.id.as_str())
-                .payload(payload.as_str());
-            match self.producer.send(record, KAFKA_TIMEOUT).await {
+            let sent =
+                self.producer
+                    .send(&self.topic, Some(alert.id.as_str()), payload.as_str(), None);
+            let answer = match sent {
+                Ok(acknowledgement) => acknowledgement.await,
+                Err(e) => Err(e),
+            };
+            match answer {
                 Ok(_) => {
                     self.to_topic.pop_front();
                 }
-                Err((e, _)) => {
+                Err(e) => {
                     tracing::error!(error = %e, topic = self.topic, waiting = self.to_topic.len(), "cannot publish an alert; retrying at the next tick");
                     return false;
                 }

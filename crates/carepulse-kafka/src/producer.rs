@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use carepulse_model::FeedbackEvent;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use rdkafka::util::Timeout;
+use rdkafka::producer::Producer;
 use rdkafka::ClientConfig;
 
+use crate::acked::{AckedProducer, Delivery};
 use crate::KafkaSettings;
 
 /// Producer tuning.
@@ -60,15 +60,6 @@ pub enum PublishError {
     Encode(#[from] serde_json::Error),
 }
 
-/// Where a published event landed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Delivery {
-    /// Partition.
-    pub partition: i32,
-    /// Offset within the partition.
-    pub offset: i64,
-}
-
 /// The message key of an event: `facility/department`.
 pub fn partition_key(event: &FeedbackEvent) -> String {
     format!("{}/{}", event.facility, event.department)
@@ -81,7 +72,7 @@ pub const RESET_INTERVAL: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct FeedbackProducer {
     config: ClientConfig,
-    current: Arc<RwLock<FutureProducer>>,
+    current: Arc<RwLock<AckedProducer>>,
     last_reset: Arc<Mutex<Instant>>,
     topic: String,
 }
@@ -104,7 +95,7 @@ impl FeedbackProducer {
                 "queue.buffering.max.messages",
                 options.queue_max_messages.to_string(),
             );
-        let producer: FutureProducer = config.create()?;
+        let producer = AckedProducer::new(&config)?;
         Ok(FeedbackProducer {
             config,
             current: Arc::new(RwLock::new(producer)),
@@ -113,7 +104,7 @@ impl FeedbackProducer {
         })
     }
 
-    fn producer(&self) -> FutureProducer {
+    fn producer(&self) -> AckedProducer {
         self.current
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -128,7 +119,7 @@ impl FeedbackProducer {
             return;
         }
         *last = Instant::now();
-        match self.config.create::<FutureProducer>() {
+        match AckedProducer::new(&self.config) {
             Ok(fresh) => {
                 let old = std::mem::replace(
                     &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
@@ -146,22 +137,21 @@ impl FeedbackProducer {
     pub async fn publish(&self, event: &FeedbackEvent) -> Result<Delivery, PublishError> {
         let payload = serde_json::to_vec(event)?;
         let key = partition_key(event);
-        let record = FutureRecord::to(&self.topic).key(&key).payload(&payload);
-        // Timeout::After(0): never wait for queue space; a full queue is an
-        // immediate "retry later".
-        match self
+        // Never wait for queue space: a full queue is an immediate "retry
+        // later".
+        let sent = self
             .producer()
-            .send(record, Timeout::After(Duration::ZERO))
-            .await
-        {
-            Ok(delivery) => Ok(Delivery {
-                partition: delivery.partition,
-                offset: delivery.offset,
-            }),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+            .send(&self.topic, Some(&key), &payload, None);
+        let answer = match sent {
+            Ok(acknowledgement) => acknowledgement.await,
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok(delivery) => Ok(delivery),
+            Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {
                 Err(PublishError::QueueFull)
             }
-            Err((e, _)) => {
+            Err(e) => {
                 self.reset();
                 Err(PublishError::NotAcknowledged(e))
             }
@@ -170,7 +160,7 @@ impl FeedbackProducer {
 
     /// Messages waiting for an acknowledgement.
     pub fn queue_depth(&self) -> i32 {
-        self.producer().in_flight_count()
+        self.producer().inner().in_flight_count()
     }
 
     /// Whether the broker answers and knows the feedback topic.
@@ -179,6 +169,7 @@ impl FeedbackProducer {
         let topic = self.topic.clone();
         tokio::task::spawn_blocking(move || {
             producer
+                .inner()
                 .client()
                 .fetch_metadata(Some(&topic), timeout)
                 .ok()

@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use carepulse_kafka::KafkaSettings;
+use carepulse_kafka::{AckedProducer, KafkaSettings};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
 use crate::partition::Rejected;
@@ -19,20 +18,21 @@ pub const ORIGIN_HEADER: &str = "carepulse-origin";
 /// Publishes rejected messages to the dead-letter topic.
 #[derive(Clone)]
 pub struct DeadLetters {
-    producer: FutureProducer,
+    producer: AckedProducer,
     topic: String,
 }
 
 impl DeadLetters {
     /// An idempotent, `acks=all` producer for `settings.dead_letter_topic`.
     pub fn new(settings: &KafkaSettings) -> Result<Self, KafkaError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", &settings.brokers)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("linger.ms", "5")
-            .set("message.timeout.ms", "10000")
-            .create()?;
+        let producer = AckedProducer::new(
+            ClientConfig::new()
+                .set("bootstrap.servers", &settings.brokers)
+                .set("enable.idempotence", "true")
+                .set("acks", "all")
+                .set("linger.ms", "5")
+                .set("message.timeout.ms", "10000"),
+        )?;
         Ok(DeadLetters {
             producer,
             topic: settings.dead_letter_topic.clone(),
@@ -54,30 +54,21 @@ impl DeadLetters {
                     key: ORIGIN_HEADER,
                     value: Some(origin.as_bytes()),
                 });
-            let mut record = FutureRecord::to(&self.topic)
-                .payload(&r.payload)
-                .headers(headers);
-            if let Some(key) = &r.key {
-                record = record.key(key);
-            }
-            match self.producer.send_result(record) {
-                Ok(delivery) => deliveries.push(delivery),
-                Err((e, _)) => return Err(e),
-            }
+            deliveries.push(self.producer.send(
+                &self.topic,
+                r.key.as_deref(),
+                &r.payload,
+                Some(headers),
+            )?);
         }
         for delivery in deliveries {
-            match delivery.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => return Err(e),
-                Err(_) => return Err(KafkaError::Canceled),
-            }
+            delivery.await?;
         }
         Ok(())
     }
 
     /// Waits for messages still queued.
     pub fn flush(&self, timeout: Duration) {
-        use rdkafka::producer::Producer;
         let _ = self.producer.flush(timeout);
     }
 }

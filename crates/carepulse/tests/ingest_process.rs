@@ -85,7 +85,11 @@ fn ingest_serves_and_shuts_down_gracefully_on_sigterm() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while http(api, "GET", "/readyz", &[], "").map(|(s, _)| s) != Some(200) {
         assert!(Instant::now() < deadline, "ingest did not become ready");
-        assert!(child.try_wait().unwrap().is_none(), "ingest exited early");
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut log = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut log);
+            panic!("ingest exited early ({status}):\n{log}");
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
     let token = "cp_local_stmarys_8f2d6a41c9e04b7a9d3c5e1f7a2b4c6d";
