@@ -135,3 +135,63 @@ fn the_statements_that_drop_old_computations_run_on_current_clickhouse() {
     );
     assert_eq!(report.matches("ok: ").count(), 5, "{report}");
 }
+
+/// Events as the processor writes them (encoded as they are counted, sent
+/// as RowBinary chunks) read back from ClickHouse 18.16 as the owned rows
+/// of the same events: every column type, escapes, NULL, long strings
+/// (two- and three-byte lengths) and rows across several chunks.
+#[tokio::test]
+async fn encoded_event_rows_read_back_as_the_owned_rows_on_clickhouse_18() {
+    use carepulse_clickhouse::rowbinary::{self, EncodedRows};
+    use carepulse_clickhouse::rows::{EventRow, EventWrite};
+    use carepulse_model::{EventView, FeedbackEvent};
+
+    let (client, database) = database::migrated("carepulse_rowbinary").await;
+    let client = client.with_database(&database);
+    let base = r#"{"v":1,"event_id":"ID","occurred_at":"2026-11-21T09:15:00Z",
+        "responded_at":"2026-11-21T09:16:00+01:00","received_at":"2026-11-21T09:16:02.250Z",
+        "organisation":"trust","facility":"st-marys","department":"ed","journey":"ed-visit",
+        "stage":"triage","touchpoint":"kiosk-3","experience":"patient","channel":"kiosk",
+        "source_id":"kiosk-3","respondent_role":"patient","subject":null,
+        "questionnaire":"fft","overall":{"question":"overall","scale":"fft","value":"VALUE"},
+        "comment":"COMMENT","consent_to_contact":true}"#;
+    let payloads: Vec<String> = (0..400)
+        .map(|i| {
+            let comment = "c".repeat([0, 100, 20_000][i % 3]);
+            let value = ["very_good", "dont_know", "poor"][i % 3];
+            let id = if i % 7 == 0 {
+                format!("e-\\\"{i}\\\"")
+            } else {
+                format!("e-{i}")
+            };
+            base.replace("ID", &id)
+                .replace("VALUE", value)
+                .replace("COMMENT", &comment)
+        })
+        .collect();
+    let mut rows = EncodedRows::default();
+    let mut expected = Vec::new();
+    for (offset, payload) in payloads.iter().enumerate() {
+        let view = EventView::from_json(payload.as_bytes()).unwrap();
+        rows.push(&EventWrite::new(&view, payload, 3, offset as i64))
+            .unwrap();
+        let owned: FeedbackEvent = serde_json::from_str(payload).unwrap();
+        expected.push(EventRow::new(&owned, 3, offset as i64, payload.clone()));
+    }
+    let chunks = rows.into_chunks();
+    assert!(chunks.chunks.len() > 1, "the rows span several chunks");
+    rowbinary::insert::<EventWrite<'static>>(&client, "feedback_events", &chunks, None, None)
+        .await
+        .unwrap();
+    let stored = client
+        .query("SELECT ?fields FROM feedback_events ORDER BY kafka_offset")
+        .fetch_all::<EventRow>()
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), expected.len());
+    for (got, want) in stored.iter().zip(&expected) {
+        assert_eq!(got, want);
+    }
+    assert!(stored.iter().any(|r| r.overall_linear.is_none()));
+    database::drop(&client, &database).await;
+}

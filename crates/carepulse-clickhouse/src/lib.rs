@@ -42,6 +42,7 @@ mod analyze;
 pub mod catalog;
 mod migrations;
 pub mod retention;
+pub mod rowbinary;
 pub mod rows;
 
 pub use analyze::{analyze, events_sql, AnalyzeError, Analyzed};

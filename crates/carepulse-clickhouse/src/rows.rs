@@ -83,30 +83,29 @@ impl EventRow {
         offset: i64,
         payload: String,
     ) -> EventRow {
-        let w = EventWrite::without_text(event, partition, offset);
+        let w = EventWrite::new(event, "", partition, offset);
         let text = |s: &str| s.to_owned();
-        let optional = |s: &Option<Cow<'_, str>>| s.as_deref().unwrap_or_default().to_owned();
         EventRow {
-            event_id: text(&event.event_id),
+            event_id: text(w.event_id),
             kafka_partition: w.kafka_partition,
             kafka_offset: w.kafka_offset,
             occurred_at: w.occurred_at,
             responded_at: w.responded_at,
             received_at: w.received_at,
-            facility: text(&event.facility),
-            organisation: text(&event.organisation),
-            department: text(&event.department),
-            journey: text(&event.journey),
-            stage: text(&event.stage),
-            touchpoint: text(&event.touchpoint),
-            experience: Cow::Borrowed(w.experience),
-            channel: Cow::Borrowed(w.channel),
-            respondent_role: Cow::Borrowed(w.respondent_role),
-            questionnaire: text(&event.questionnaire),
-            source_id: optional(&event.source_id),
-            subject: optional(&event.subject),
-            journey_instance: optional(&event.journey_instance),
-            overall_scale: Cow::Borrowed(w.overall_scale),
+            facility: text(w.facility),
+            organisation: text(w.organisation),
+            department: text(w.department),
+            journey: text(w.journey),
+            stage: text(w.stage),
+            touchpoint: text(w.touchpoint),
+            experience: Cow::Borrowed(event.experience.as_str()),
+            channel: Cow::Borrowed(event.channel.as_str()),
+            respondent_role: Cow::Borrowed(event.respondent_role.as_str()),
+            questionnaire: text(w.questionnaire),
+            source_id: text(w.source_id),
+            subject: text(w.subject),
+            journey_instance: text(w.journey_instance),
+            overall_scale: Cow::Borrowed(event.overall.scale.name()),
             overall_linear: w.overall_linear,
             has_comment: w.has_comment,
             consent_to_contact: w.consent_to_contact,
@@ -146,31 +145,31 @@ pub struct EventWrite<'a> {
     pub payload: &'a str,
 }
 
-impl EventWrite<'static> {
-    /// The columns of `event`, read at `partition`/`offset`, that do not
-    /// borrow from it: numbers, times, enum and scale names. Its own
-    /// strings and the payload are empty, for the caller to fill in.
-    pub fn without_text(event: &EventView<'_>, partition: i32, offset: i64) -> Self {
+impl<'a> EventWrite<'a> {
+    /// The row of `event`, read at `partition`/`offset`, whose published
+    /// JSON is `payload`; its strings borrow from the event.
+    pub fn new(event: &'a EventView<'_>, payload: &'a str, partition: i32, offset: i64) -> Self {
+        let optional = |s: &'a Option<Cow<'_, str>>| s.as_deref().unwrap_or_default();
         EventWrite {
-            event_id: "",
+            event_id: &event.event_id,
             kafka_partition: partition as u16,
             kafka_offset: offset as u64,
             occurred_at: seconds(&event.occurred_at),
             responded_at: seconds(&event.responded_at),
             received_at: seconds(&event.received_at),
-            facility: "",
-            organisation: "",
-            department: "",
-            journey: "",
-            stage: "",
-            touchpoint: "",
+            facility: &event.facility,
+            organisation: &event.organisation,
+            department: &event.department,
+            journey: &event.journey,
+            stage: &event.stage,
+            touchpoint: &event.touchpoint,
             experience: event.experience.as_str(),
             channel: event.channel.as_str(),
             respondent_role: event.respondent_role.as_str(),
-            questionnaire: "",
-            source_id: "",
-            subject: "",
-            journey_instance: "",
+            questionnaire: &event.questionnaire,
+            source_id: optional(&event.source_id),
+            subject: optional(&event.subject),
+            journey_instance: optional(&event.journey_instance),
             overall_scale: event.overall.scale.name(),
             overall_linear: event
                 .overall
@@ -179,7 +178,7 @@ impl EventWrite<'static> {
                 .and_then(|r| r.linear()),
             has_comment: u8::from(event.comment.as_ref().is_some_and(|c| !c.is_empty())),
             consent_to_contact: u8::from(event.consent_to_contact),
-            payload: "",
+            payload,
         }
     }
 }
@@ -612,4 +611,48 @@ pub struct AlertEventRow {
     pub link: String,
     /// The alert record as JSON.
     pub record: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENT: &str = r#"{"v":1,"event_id":"e-1","occurred_at":"2026-11-21T09:15:00Z",
+        "responded_at":"2026-11-21T09:16:00Z","received_at":"2026-11-21T09:16:02Z",
+        "organisation":"trust","facility":"st-marys","department":"ed","journey":"ed-visit",
+        "stage":"triage","touchpoint":"kiosk-3","experience":"patient","channel":"kiosk",
+        "source_id":"kiosk-3","respondent_role":"patient","subject":null,
+        "questionnaire":"kiosk-smiley","overall":{"question":"overall","scale":"smiley_4","value":"happy"},
+        "comment":"quick","consent_to_contact":false}"#;
+
+    /// The row the processor writes equals the owned row of the same event,
+    /// column by column and in column order.
+    fn assert_same_row(payload: &str) {
+        let view = EventView::from_json(payload.as_bytes()).unwrap();
+        let written = EventWrite::new(&view, payload, 2, 41);
+        let owned: FeedbackEvent = serde_json::from_str(payload).unwrap();
+        let expected = EventRow::new(&owned, 2, 41, payload.to_owned());
+        assert_eq!(
+            serde_json::to_string(&written).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_written_row_is_the_owned_row() {
+        assert_same_row(EVENT);
+    }
+
+    #[test]
+    fn columns_with_escapes_are_written_decoded() {
+        let escaped = EVENT
+            .replace(r#""ed""#, r#""e\u0064""#)
+            .replace(r#""e-1""#, r#""e-\"1\"""#);
+        assert_same_row(&escaped);
+        let view = EventView::from_json(escaped.as_bytes()).unwrap();
+        let written = EventWrite::new(&view, &escaped, 0, 0);
+        assert_eq!(written.department, "ed");
+        assert_eq!(written.event_id, "e-\"1\"");
+        assert_eq!(written.payload, escaped);
+    }
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
+use carepulse_clickhouse::rowbinary::EncodedChunks;
 use carepulse_clickhouse::rows::{
     EventWrite, MinuteCountWrite, RejectedRow, SnapshotRow, UncountedRow,
 };
@@ -17,7 +18,6 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::runtime::Handle;
 
-use crate::counted::CountedEvent;
 use crate::dead_letter::DeadLetters;
 use crate::partition::{PartitionState, Rejected, DISORDER};
 use crate::settings::ProcessSettings;
@@ -65,7 +65,7 @@ pub enum StepError {
 /// repeated.
 #[derive(Debug, Default)]
 struct Batch {
-    events: Vec<CountedEvent>,
+    events: EncodedChunks,
     uncounted: Vec<UncountedRow>,
     rejected: Vec<Rejected>,
     minutes: Vec<(u64, Vec<MinuteRow>)>,
@@ -302,7 +302,7 @@ impl Core {
         let mut snapshot_time = Duration::ZERO;
         for state in self.owned.values_mut() {
             let pending = std::mem::take(&mut state.pending);
-            batch.events.extend(pending.events);
+            batch.events.extend(pending.events.into_chunks());
             batch.uncounted.extend(pending.uncounted);
             batch.rejected.extend(pending.rejected);
             batch.received.extend(pending.received);
@@ -345,7 +345,7 @@ impl Core {
             ::metrics::histogram!(metrics::FRESHNESS_SECONDS)
                 .record((now - *received).as_seconds_f64().max(0.0));
         }
-        metrics::events("counted", batch.events.len() as u64);
+        metrics::events("counted", batch.events.rows as u64);
         metrics::events("duplicate", batch.duplicates);
         let late = batch
             .uncounted
@@ -381,16 +381,13 @@ impl Core {
         let client = &self.client;
         while batch.done < STEPS {
             match batch.done {
-                0 => {
-                    let rows: Vec<EventWrite<'_>> =
-                        batch.events.iter().map(CountedEvent::row).collect();
-                    self.runtime
-                        .block_on(sink::insert_rows::<EventWrite<'static>>(
-                            client,
-                            "feedback_events",
-                            &rows,
-                        ))?
-                }
+                0 => self
+                    .runtime
+                    .block_on(sink::insert_encoded::<EventWrite<'static>>(
+                        client,
+                        "feedback_events",
+                        &batch.events,
+                    ))?,
                 1 => {
                     self.runtime
                         .block_on(sink::insert(client, "late_events", &batch.uncounted))?

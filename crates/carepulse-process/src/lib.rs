@@ -53,7 +53,6 @@
 //! `received_at` out of order within a partition by more than an hour.
 
 mod core;
-mod counted;
 mod dead_letter;
 mod metrics;
 mod partition;

@@ -1,13 +1,12 @@
 //! The state of one Kafka partition: its engine, where it stands in the
 //! partition, and the rows read since the last flush.
 
-use carepulse_clickhouse::rows::{seconds, RejectedRow, SnapshotRow, UncountedRow};
+use carepulse_clickhouse::rowbinary::EncodedRows;
+use carepulse_clickhouse::rows::{seconds, EventWrite, RejectedRow, SnapshotRow, UncountedRow};
 use carepulse_engine::{minute_of, Counts, Engine, EngineConfig, MinuteRow, Outcome};
 use carepulse_model::EventView;
 use chrono::{DateTime, TimeDelta, Utc};
 use rustc_hash::FxHashMap as HashMap;
-
-use crate::counted::CountedEvent;
 
 /// How far out of order `received_at` may be within a partition (several
 /// ingest instances publish to it): state is kept this much longer than
@@ -32,8 +31,9 @@ pub struct Rejected {
 /// Rows read since the last flush.
 #[derive(Debug, Default)]
 pub struct Pending {
-    /// Counted events.
-    pub events: Vec<CountedEvent>,
+    /// Counted events, encoded as their `feedback_events` rows while the
+    /// message is still in cache.
+    pub events: EncodedRows,
     /// Late and suspect events, kept for audit.
     pub uncounted: Vec<UncountedRow>,
     /// Messages for the dead-letter topic.
@@ -177,12 +177,22 @@ impl PartitionState {
             reason: reason.to_owned(),
             payload: text.to_owned(),
         };
-        match self.engine.record(&event) {
+        // Encoded before counting, so that an event that cannot be written
+        // is rejected rather than counted; dropped again unless counted.
+        let mark = self.pending.events.mark();
+        let row = EventWrite::new(&event, text, self.partition, offset);
+        if let Err(e) = self.pending.events.push(&row) {
+            let reason = format!("cannot be written to feedback_events: {e}");
+            return reject(&mut self.pending, reason, key, payload);
+        }
+        let outcome = self.engine.record(&event);
+        if outcome != Outcome::Counted {
+            self.pending.events.truncate(mark);
+        }
+        match outcome {
             Outcome::Counted => {
                 self.note(&event);
                 self.pending.received.push(event.received_at);
-                let counted = CountedEvent::new(&event, text, self.partition, offset);
-                self.pending.events.push(counted);
             }
             Outcome::Duplicate => self.pending.duplicates += 1,
             Outcome::Late => {

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use carepulse_clickhouse::rowbinary::{self, EncodedChunks};
 use carepulse_clickhouse::rows::{seconds, SnapshotRow};
 use carepulse_model::EventView;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -47,16 +48,44 @@ where
         let mut insert = client
             .insert::<T>(table)
             .await?
-            .with_timeouts(Some(Duration::from_secs(30)), Some(Duration::from_secs(60)));
+            .with_timeouts(SEND_TIMEOUT, END_TIMEOUT);
         for row in rows {
             insert.write(row).await?;
         }
         insert.end().await
     }
     .await;
+    measured(table, rows.len(), started, result)
+}
+
+/// Sends rows of `T` encoded as they were produced ([`EncodedChunks`]) into
+/// `table` in one insert, chunk by chunk as they are.
+pub async fn insert_encoded<T: Row>(
+    client: &Client,
+    table: &'static str,
+    rows: &EncodedChunks,
+) -> Result<(), SinkError> {
+    if rows.rows == 0 {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let result = rowbinary::insert::<T>(client, table, rows, SEND_TIMEOUT, END_TIMEOUT).await;
+    measured(table, rows.rows, started, result)
+}
+
+const SEND_TIMEOUT: Option<Duration> = Some(Duration::from_secs(30));
+const END_TIMEOUT: Option<Duration> = Some(Duration::from_secs(60));
+
+/// Records an insert's metrics and names what failed.
+fn measured(
+    table: &'static str,
+    rows: usize,
+    started: Instant,
+    result: clickhouse::error::Result<()>,
+) -> Result<(), SinkError> {
     match result {
         Ok(()) => {
-            ::metrics::histogram!(metrics::SINK_ROWS, "table" => table).record(rows.len() as f64);
+            ::metrics::histogram!(metrics::SINK_ROWS, "table" => table).record(rows as f64);
             ::metrics::histogram!(metrics::SINK_SECONDS, "table" => table)
                 .record(started.elapsed().as_secs_f64());
             Ok(())

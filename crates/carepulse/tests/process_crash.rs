@@ -99,6 +99,11 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
         eprintln!("run {run} killed {wait} ms after its partitions were assigned");
     }
     let mut last = processor(&pipeline, "crash", kills);
+    // Rolling-window snapshots are written every snapshot interval, so a
+    // killed run may have committed its last events before writing their
+    // snapshots; the next owner writes them after restoring. Wait until the
+    // last run owns the partitions, or a stop before that leaves them stale.
+    wait_assigned(&log_path(&pipeline, kills)).await;
     let published = publisher.await.unwrap();
     pipeline.wait_committed("crash", Duration::from_secs(180));
     let status = Command::new("kill")
