@@ -190,13 +190,10 @@ impl AlertSink {
                     continue;
                 }
             };
-            let sent =
-                self.producer
-                    .send(&self.topic, Some(alert.id.as_str()), payload.as_str(), None);
-            let answer = match sent {
-                Ok(acknowledgement) => acknowledgement.await,
-                Err(e) => Err(e),
-            };
+            let answer = self
+                .producer
+                .send_and_wait(&self.topic, Some(alert.id.as_str()), payload.as_str())
+                .await;
             match answer {
                 Ok(_) => {
                     self.to_topic.pop_front();

@@ -72,11 +72,6 @@ impl EncodedRows {
         self.rows = mark.rows;
     }
 
-    /// Rows held.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
     /// The rows as chunks to send, each ending at a row boundary.
     pub fn into_chunks(self) -> EncodedChunks {
         let bytes = Bytes::from(self.bytes);
@@ -156,6 +151,18 @@ fn leb128(out: &mut Vec<u8>, mut n: usize) {
 
 struct Encoder<'o>(&'o mut Vec<u8>);
 
+/// Serializer methods writing numbers little-endian, as RowBinary does.
+macro_rules! little_endian {
+    ($($method:ident: $type:ty,)*) => {
+        $(
+            fn $method(self, v: $type) -> Result<(), EncodeError> {
+                self.0.extend_from_slice(&v.to_le_bytes());
+                Ok(())
+            }
+        )*
+    };
+}
+
 fn unsupported<T>(what: &str) -> Result<T, EncodeError> {
     Err(EncodeError(format!(
         "{what} is not a column type carepulse writes"
@@ -177,45 +184,10 @@ impl<'o> ser::Serializer for &mut Encoder<'o> {
         self.0.push(u8::from(v));
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), EncodeError> {
-        self.0.push(v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        Ok(())
+    little_endian! {
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
+        serialize_f32: f32, serialize_f64: f64,
     }
     fn serialize_char(self, _: char) -> Result<(), EncodeError> {
         unsupported("char")

@@ -72,18 +72,8 @@ impl EventRow {
     /// The row of `event`, read at `partition`/`offset`, whose published
     /// JSON is `payload`.
     pub fn new(event: &FeedbackEvent, partition: i32, offset: i64, payload: String) -> EventRow {
-        EventRow::from_view(&event.view(), partition, offset, payload)
-    }
-
-    /// [`EventRow::new`] from a decoded view, copying only the strings the
-    /// row keeps.
-    pub fn from_view(
-        event: &EventView<'_>,
-        partition: i32,
-        offset: i64,
-        payload: String,
-    ) -> EventRow {
-        let w = EventWrite::new(event, "", partition, offset);
+        let event = event.view();
+        let w = EventWrite::new(&event, "", partition, offset);
         let text = |s: &str| s.to_owned();
         EventRow {
             event_id: text(w.event_id),

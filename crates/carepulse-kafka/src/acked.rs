@@ -137,6 +137,20 @@ impl AckedProducer {
             .map(|()| Acknowledgement(waiting))
     }
 
+    /// [`AckedProducer::send`], then waits for the broker's answer.
+    pub async fn send_and_wait<K, P>(
+        &self,
+        topic: &str,
+        key: Option<&K>,
+        payload: &P,
+    ) -> Result<Delivery, KafkaError>
+    where
+        K: ToBytes + ?Sized,
+        P: ToBytes + ?Sized,
+    {
+        self.send(topic, key, payload, None)?.await
+    }
+
     /// The rdkafka producer, for flushing, metadata and queue depth.
     pub fn inner(&self) -> &BaseProducer<Reports> {
         &self.producer

@@ -139,13 +139,10 @@ impl FeedbackProducer {
         let key = partition_key(event);
         // Never wait for queue space: a full queue is an immediate "retry
         // later".
-        let sent = self
+        let answer = self
             .producer()
-            .send(&self.topic, Some(&key), &payload, None);
-        let answer = match sent {
-            Ok(acknowledgement) => acknowledgement.await,
-            Err(e) => Err(e),
-        };
+            .send_and_wait(&self.topic, Some(&key), &payload)
+            .await;
         match answer {
             Ok(delivery) => Ok(delivery),
             Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {

@@ -27,75 +27,55 @@ fn ends_string(word: u64) -> bool {
         || word.wrapping_sub(ONES * 0x20) & !word & HIGH != 0
 }
 
-/// The fields of a feedback event, in the order carepulse writes them.
-#[derive(Clone, Copy)]
-enum Field {
-    V,
-    EventId,
-    OccurredAt,
-    RespondedAt,
-    ReceivedAt,
-    Organisation,
-    Facility,
-    Department,
-    Journey,
-    Stage,
-    Touchpoint,
-    Experience,
-    Channel,
-    SourceId,
-    RespondentRole,
-    Subject,
-    JourneyInstance,
-    Questionnaire,
-    Overall,
-    Items,
-    Comment,
-    Locale,
-    ConsentToContact,
-    Suspect,
+/// An enum of fields and the table of their names, in one list.
+macro_rules! fields {
+    ($(#[$doc:meta])* $name:ident, $table:ident: $($variant:ident = $text:literal,)*) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        enum $name {
+            $($variant,)*
+        }
+
+        const $table: &[(&str, $name)] = &[$(($text, $name::$variant),)*];
+    };
 }
 
-const FIELDS: [(&str, Field); 24] = [
-    ("v", Field::V),
-    ("event_id", Field::EventId),
-    ("occurred_at", Field::OccurredAt),
-    ("responded_at", Field::RespondedAt),
-    ("received_at", Field::ReceivedAt),
-    ("organisation", Field::Organisation),
-    ("facility", Field::Facility),
-    ("department", Field::Department),
-    ("journey", Field::Journey),
-    ("stage", Field::Stage),
-    ("touchpoint", Field::Touchpoint),
-    ("experience", Field::Experience),
-    ("channel", Field::Channel),
-    ("source_id", Field::SourceId),
-    ("respondent_role", Field::RespondentRole),
-    ("subject", Field::Subject),
-    ("journey_instance", Field::JourneyInstance),
-    ("questionnaire", Field::Questionnaire),
-    ("overall", Field::Overall),
-    ("items", Field::Items),
-    ("comment", Field::Comment),
-    ("locale", Field::Locale),
-    ("consent_to_contact", Field::ConsentToContact),
-    ("suspect", Field::Suspect),
-];
-
-/// The fields of an answer, in the order carepulse writes them.
-#[derive(Clone, Copy)]
-enum AnswerField {
-    Question,
-    Scale,
-    Value,
+fields! {
+    /// The fields of a feedback event, in the order carepulse writes them.
+    Field, FIELDS:
+    V = "v",
+    EventId = "event_id",
+    OccurredAt = "occurred_at",
+    RespondedAt = "responded_at",
+    ReceivedAt = "received_at",
+    Organisation = "organisation",
+    Facility = "facility",
+    Department = "department",
+    Journey = "journey",
+    Stage = "stage",
+    Touchpoint = "touchpoint",
+    Experience = "experience",
+    Channel = "channel",
+    SourceId = "source_id",
+    RespondentRole = "respondent_role",
+    Subject = "subject",
+    JourneyInstance = "journey_instance",
+    Questionnaire = "questionnaire",
+    Overall = "overall",
+    Items = "items",
+    Comment = "comment",
+    Locale = "locale",
+    ConsentToContact = "consent_to_contact",
+    Suspect = "suspect",
 }
 
-const ANSWER_FIELDS: [(&str, AnswerField); 3] = [
-    ("question", AnswerField::Question),
-    ("scale", AnswerField::Scale),
-    ("value", AnswerField::Value),
-];
+fields! {
+    /// The fields of an answer, in the order carepulse writes them.
+    AnswerField, ANSWER_FIELDS:
+    Question = "question",
+    Scale = "scale",
+    Value = "value",
+}
 
 /// `a == b` for slices of the same length, compared in overlapping words
 /// instead of a call to `memcmp` (field names are short).
@@ -279,7 +259,7 @@ impl<'a> Scan<'a> {
 
     fn answer(&mut self) -> Option<AnswerView<'a>> {
         let (mut question, mut scale, mut value) = (None, None, None);
-        self.object(&ANSWER_FIELDS, |s, field| match field {
+        self.object(ANSWER_FIELDS, |s, field| match field {
             AnswerField::Question => set(&mut question, s.string()?),
             AnswerField::Scale => set(&mut scale, variant(s.string()?)?),
             AnswerField::Value => set(&mut value, s.value()?),
@@ -347,7 +327,7 @@ pub(crate) fn scan<'a>(text: &'a str) -> Option<EventView<'a>> {
     let (mut subject, mut journey_instance, mut questionnaire, mut overall, mut items) =
         (None, None, None, None, None);
     let (mut comment, mut locale, mut consent, mut suspect) = (None, None, None, None);
-    s.object(&FIELDS, |s, field| match field {
+    s.object(FIELDS, |s, field| match field {
         Field::V => set(&mut v, s.number_u32()?),
         Field::EventId => set(&mut event_id, s.string()?),
         Field::OccurredAt => set(&mut occurred, rfc3339::exact(s.string()?)?),
