@@ -62,12 +62,18 @@ for round in $(seq "$ROUNDS"); do
     with_cpu "$target/ingest-load" batched --url "http://127.0.0.1:$API_PORT" --token "$token" --events "$EVENTS" | tee -a "$results"
     "$target/ingest-load" baseline-single --brokers "$CAREPULSE__KAFKA__BROKERS" --topic "bench-baseline-single-$run-$round" --rate "$RATE" --seconds "$SECONDS_SINGLE" | tee -a "$results"
     with_cpu "$target/ingest-load" single --url "http://127.0.0.1:$API_PORT" --token "$token" --rate "$RATE" --seconds "$SECONDS_SINGLE" | tee -a "$results"
-    # Delete what the round published, so that repeated runs do not fill the disk.
+done
+kill "$ingest_pid"
+wait "$ingest_pid" || true
+# Delete what the run published, so that repeated runs do not fill the disk.
+# Only now: tansu 0.6 deletes a topic's messages after it answered, and a
+# produce arriving meanwhile (the service's, to its own topic) once crashed
+# its storage task.
+for round in $(seq "$ROUNDS"); do
     for topic in "bench-baseline-$run-$round" "bench-baseline-single-$run-$round"; do
         "$target/process-load" --brokers "$CAREPULSE__KAFKA__BROKERS" --topic "$topic" drop
     done
 done
-kill "$ingest_pid"
 "$target/process-load" --brokers "$CAREPULSE__KAFKA__BROKERS" --topic "bench-ingest-$run" drop
 
 python3 - "$results" <<'PY'

@@ -11,3 +11,4 @@ SELECT 'latest minute value wins under FINAL', toUInt8(sum(responses) = 5 AND su
 SELECT 'latest minute value wins with argMax', toUInt8(sum(r) = 5) FROM (SELECT argMax(responses, version) AS r FROM {db}.score_minutes WHERE department = 'ed' GROUP BY minute, facility, organisation, department, journey, stage, experience, channel, respondent_role, questionnaire, question, scale);
 SELECT 'a redelivered event is one row', toUInt8(count() = 1) FROM {db}.feedback_events FINAL WHERE event_id = 'e1';
 SELECT 'top box share over a range', toUInt8(sum(top_box) * 100 / sum(valid) = 20) FROM {db}.score_minutes FINAL WHERE minute >= '2026-11-21 09:00:00' AND minute < '2026-11-21 10:00:00';
+SELECT 'a partition without snapshot rows has version 0 (restore)', toUInt8(max(version) = 0) FROM {db}.score_snapshots WHERE kafka_partition = 9;

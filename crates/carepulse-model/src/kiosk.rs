@@ -136,15 +136,32 @@ pub fn decode_press(body: &[u8]) -> Result<KioskPress, Problems> {
 /// press the way the original was answered.
 const REMEMBERED_PRESSES: usize = 16;
 
+/// How many devices are remembered by default: far more kiosks than a
+/// hospital group has. Events name their device freely (`source_id`), so
+/// without a bound a client sending ever new device ids would grow memory
+/// without end.
+const REMEMBERED_DEVICES: usize = 10_000;
+
+/// One device's recent presses: event id, time, verdict.
+#[derive(Debug, Clone, Default)]
+struct Device {
+    /// When its last press came, counted in presses seen by this tracker.
+    last: u64,
+    presses: VecDeque<(String, DateTime<FixedOffset>, bool)>,
+}
+
 /// Spots rapid repeat presses on one kiosk (the "child pressing 40 times"
 /// problem): a press within the interval of the device's previous press is
 /// a repeat. Every press moves the window, so a minute of mashing counts
 /// once. A resent press (same event id) gets the verdict the original got.
-/// Memory is bounded by the catalog's devices.
+/// At most 10,000 devices are remembered (see [`RepeatPresses::remembering`]):
+/// when that many are, the half whose last press is oldest is forgotten.
 #[derive(Debug, Clone)]
 pub struct RepeatPresses {
     interval: TimeDelta,
-    recent: HashMap<String, VecDeque<(String, DateTime<FixedOffset>, bool)>>,
+    max_devices: usize,
+    presses: u64,
+    recent: HashMap<String, Device>,
 }
 
 impl RepeatPresses {
@@ -152,13 +169,27 @@ impl RepeatPresses {
     pub fn new(interval: TimeDelta) -> Self {
         RepeatPresses {
             interval,
+            max_devices: REMEMBERED_DEVICES,
+            presses: 0,
             recent: HashMap::new(),
         }
     }
 
+    /// The same, remembering at most `devices` devices (at least 2).
+    pub fn remembering(mut self, devices: usize) -> Self {
+        self.max_devices = devices.max(2);
+        self
+    }
+
     /// Whether press `event_id` of `device` at `at` is a repeat.
     pub fn is_repeat(&mut self, device: &str, event_id: &str, at: DateTime<FixedOffset>) -> bool {
-        let presses = self.recent.entry(device.to_owned()).or_default();
+        if self.recent.len() >= self.max_devices && !self.recent.contains_key(device) {
+            self.forget_older_half();
+        }
+        self.presses += 1;
+        let known = self.recent.entry(device.to_owned()).or_default();
+        known.last = self.presses;
+        let presses = &mut known.presses;
         if let Some((_, _, verdict)) = presses.iter().find(|(id, _, _)| id == event_id) {
             return *verdict;
         }
@@ -170,6 +201,15 @@ impl RepeatPresses {
         }
         presses.push_back((event_id.to_owned(), at, repeat));
         repeat
+    }
+
+    /// Forgets the devices whose last press is older than the median's.
+    fn forget_older_half(&mut self) {
+        let mut lasts: Vec<u64> = self.recent.values().map(|d| d.last).collect();
+        let middle = lasts.len() / 2;
+        let (_, median, _) = lasts.select_nth_unstable(middle);
+        let median = *median;
+        self.recent.retain(|_, d| d.last >= median);
     }
 
     /// Marks `event` suspect when it is a kiosk press repeating its
@@ -259,6 +299,28 @@ mod tests {
         assert!(
             !repeats.is_repeat("kiosk-1", "p99", t0 + TimeDelta::seconds(45)),
             "after a 6 s rest"
+        );
+    }
+
+    #[test]
+    fn devices_pressed_least_recently_are_forgotten_when_too_many_are_remembered() {
+        let mut repeats = RepeatPresses::new(TimeDelta::seconds(5)).remembering(4);
+        let t0 = now();
+        assert!(!repeats.is_repeat("kiosk-1", "a0", t0));
+        assert!(repeats.is_repeat("kiosk-1", "a1", t0));
+        for i in 0..10 {
+            let busy = repeats.is_repeat("kiosk-busy", &format!("b{i}"), t0);
+            assert_eq!(busy, i > 0, "press {i} of the busy kiosk");
+            assert!(!repeats.is_repeat(&format!("new-{i}"), "x", t0));
+            assert!(repeats.recent.len() <= 4);
+        }
+        assert!(
+            !repeats.is_repeat("kiosk-busy", "b0", t0),
+            "a busy device keeps its presses: its first press, resent, still counts"
+        );
+        assert!(
+            !repeats.is_repeat("kiosk-1", "a1", t0),
+            "kiosk-1 was forgotten: its resent press is judged afresh"
         );
     }
 

@@ -95,6 +95,8 @@ pub struct Core {
     pending_messages: usize,
     last_flush: Instant,
     last_snapshot: Option<Instant>,
+    /// Version of the snapshot rows written last (or found at a restore).
+    last_version: u64,
 }
 
 impl Core {
@@ -121,6 +123,7 @@ impl Core {
             pending_messages: 0,
             last_flush: Instant::now(),
             last_snapshot: None,
+            last_version: 0,
         }
     }
 
@@ -130,8 +133,18 @@ impl Core {
     }
 
     /// Partitions were assigned: their state is restored before their
-    /// first message is handled.
+    /// first message is handled. Parked states of partitions not assigned
+    /// back went to another instance: they are dropped (each can hold a
+    /// partition's 28 days of windows).
     pub fn assign(&mut self, partitions: &[i32]) {
+        let before = self.parked.len();
+        self.parked.retain(|p, _| partitions.contains(p));
+        if self.parked.len() < before {
+            tracing::info!(
+                dropped = before - self.parked.len(),
+                "states of partitions now owned elsewhere dropped"
+            );
+        }
         self.unrestored.extend(partitions.iter().copied());
         self.set_assigned_gauge();
         tracing::info!(?partitions, "partitions assigned");
@@ -251,7 +264,10 @@ impl Core {
             let p = element.partition();
             let offset = match element.offset() {
                 Offset::Offset(o) => o,
-                _ => 0,
+                _ => {
+                    self.warn_if_offsets_lost(p)?;
+                    0
+                }
             };
             if let Some(parked) = self.parked.remove(&p) {
                 if parked.next_offset == offset {
@@ -273,6 +289,10 @@ impl Core {
             let written = self
                 .runtime
                 .block_on(sink::written_snapshots(&self.client, p))?;
+            let latest = self
+                .runtime
+                .block_on(sink::latest_snapshot_version(&self.client, p))?;
+            self.last_version = self.last_version.max(latest);
             state.restored(written);
             tracing::info!(
                 partition = p,
@@ -288,6 +308,31 @@ impl Core {
         Ok(())
     }
 
+    /// Says so loudly when the group has no committed offset for a
+    /// partition whose events ClickHouse already holds: the group was
+    /// re-created, or the broker expired its offsets (Kafka's
+    /// `offsets.retention.minutes`, 7 days by default, after the last
+    /// processor stopped). The partition is read again from its earliest
+    /// message, which is exact while the topic still holds every message
+    /// since the first one counted; otherwise minutes older than the
+    /// topic's retention can be rewritten with part of their answers.
+    fn warn_if_offsets_lost(&self, partition: i32) -> Result<(), StepError> {
+        let stored = self
+            .runtime
+            .block_on(sink::stored_events(&self.client, partition))?;
+        if stored > 0 {
+            ::metrics::counter!(metrics::OFFSETS_LOST).increment(1);
+            tracing::error!(
+                partition,
+                stored,
+                "no committed offset, but ClickHouse holds events of this partition: \
+                 re-reading it from the earliest message (see docs/processing.md, \
+                 \"Lost consumer offsets\")"
+            );
+        }
+        Ok(())
+    }
+
     /// Whether the next flush writes the rolling-window snapshots.
     fn snapshot_due(&self) -> bool {
         self.last_snapshot
@@ -298,7 +343,8 @@ impl Core {
         let mut batch = Batch::default();
         let snapshot_due = self.snapshot_due();
         let now = Utc::now();
-        let version = now.timestamp_millis().max(0) as u64;
+        let version = next_version(now.timestamp_millis(), self.last_version);
+        self.last_version = version;
         let mut snapshot_time = Duration::ZERO;
         for state in self.owned.values_mut() {
             let pending = std::mem::take(&mut state.pending);
@@ -469,5 +515,51 @@ impl Core {
     /// Waits for dead letters still queued (at shutdown).
     pub fn close(&self) {
         self.dead_letters.flush(Duration::from_secs(10));
+    }
+}
+
+/// The version of the next snapshot rows: the time in milliseconds, but
+/// always above the last version, which may come from another instance
+/// whose clock ran ahead (or from before this host's clock stepped back):
+/// rows with a lower version would lose to the old ones.
+fn next_version(now_millis: i64, last: u64) -> u64 {
+    (now_millis.max(0) as u64).max(last + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use carepulse_kafka::KafkaSettings;
+
+    #[test]
+    fn snapshot_versions_follow_the_clock_but_never_go_back() {
+        assert_eq!(next_version(5_000, 1_000), 5_000);
+        assert_eq!(next_version(5_000, 9_000), 9_001, "another clock ran ahead");
+        assert_eq!(next_version(-1, 0), 1);
+    }
+
+    // Nothing here reaches a broker or ClickHouse: assignment only moves
+    // states in memory (the dead-letter producer points at a closed port).
+    #[tokio::test]
+    async fn parked_states_of_partitions_assigned_elsewhere_are_dropped() {
+        let settings = ProcessSettings::default();
+        let kafka = KafkaSettings {
+            brokers: "127.0.0.1:1".into(),
+            ..KafkaSettings::default()
+        };
+        let mut core = Core::new(
+            settings,
+            Client::default(),
+            Handle::current(),
+            DeadLetters::new(&kafka).expect("producer"),
+            "feedback".into(),
+        );
+        for p in [0, 1, 2] {
+            core.parked
+                .insert(p, PartitionState::new(p, 10, core.engine.clone()));
+        }
+        core.assign(&[1, 3]);
+        assert_eq!(core.parked.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(core.unrestored.iter().copied().collect::<Vec<_>>(), [1, 3]);
     }
 }

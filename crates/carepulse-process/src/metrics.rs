@@ -22,6 +22,9 @@ pub const ASSIGNED: &str = "carepulse_process_assigned_partitions";
 pub const RESTORED: &str = "carepulse_process_restored_events_total";
 /// State held, by `kind` (`cell_minutes`, `rollup_keys`, `event_ids`).
 pub const HELD: &str = "carepulse_process_held_keys";
+/// Partitions found without a committed offset while ClickHouse held
+/// their events (the group's offsets were lost).
+pub const OFFSETS_LOST: &str = "carepulse_process_offsets_lost_total";
 /// Time to work out the snapshot rows of every owned partition.
 pub const SNAPSHOT_SECONDS: &str = "carepulse_process_snapshot_duration_seconds";
 
@@ -47,6 +50,10 @@ pub fn describe() {
         metrics::describe_gauge!(ASSIGNED, "partitions this instance owns");
         metrics::describe_counter!(RESTORED, "events replayed from ClickHouse on assignment");
         metrics::describe_gauge!(HELD, "state held in memory");
+        metrics::describe_counter!(
+            OFFSETS_LOST,
+            "partitions with events in ClickHouse but no committed offset, read again from the start"
+        );
         metrics::describe_histogram!(
             SNAPSHOT_SECONDS,
             metrics::Unit::Seconds,

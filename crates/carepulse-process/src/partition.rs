@@ -108,8 +108,13 @@ impl PartitionState {
 
     /// Ends a restore: the restored minutes are in ClickHouse already, and
     /// `stored` holds the snapshot rows ClickHouse has for the partition.
+    /// Ids and minutes that can no longer change are forgotten as after a
+    /// flush, so that a restored state judges a message as the state it
+    /// replaces would have (a retry after the allowed lateness is late,
+    /// not a duplicate, either way).
     pub fn restored(&mut self, stored: Vec<SnapshotRow>) {
         self.engine.drain_minutes();
+        self.forget_settled();
         self.written.clear();
         self.stored = stored;
     }
@@ -278,5 +283,57 @@ impl PartitionState {
     pub fn held(&self) -> (usize, usize, usize) {
         let (minutes, keys) = self.engine.held();
         (minutes, keys, self.engine.remembered_ids())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: &str, occurred: &str, received: &str) -> Vec<u8> {
+        serde_json::json!({
+            "v": 1, "event_id": id, "occurred_at": occurred, "responded_at": occurred,
+            "received_at": received, "organisation": "o", "facility": "f", "department": "ed",
+            "journey": "ed-visit", "stage": "triage", "touchpoint": "t", "experience": "patient",
+            "channel": "sms", "respondent_role": "patient", "questionnaire": "q",
+            "overall": { "question": "overall", "scale": "rating_0_10", "value": 9 },
+            "consent_to_contact": false
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_restored_state_judges_a_late_retry_as_the_live_state_does() {
+        let first = event("a", "2026-11-01T10:00:00Z", "2026-11-01T10:05:00Z");
+        let later = event("b", "2026-11-09T10:00:00Z", "2026-11-09T10:05:00Z");
+        let now = "2026-11-09T12:00:00Z".parse().expect("time");
+        let config = EngineConfig::default();
+
+        let mut live = PartitionState::new(0, 0, config.clone());
+        live.handle(0, None, first.clone(), now);
+        live.handle(1, None, later.clone(), now);
+        live.forget_settled(); // as after the flush that committed offset 2
+
+        let mut restored = PartitionState::new(0, 2, config);
+        for payload in [&first, &later] {
+            restored.restore(&EventView::from_json(payload).expect("event"));
+        }
+        restored.restored(Vec::new());
+
+        // A client resends event "a" eight days after the touchpoint.
+        let retry = event("a", "2026-11-01T10:00:00Z", "2026-11-09T11:00:00Z");
+        for (state, name) in [(&mut live, "live"), (&mut restored, "restored")] {
+            state.pending = Pending::default();
+            state.handle(2, None, retry.clone(), now);
+            let reasons: Vec<&str> = state
+                .pending
+                .uncounted
+                .iter()
+                .map(|r| r.reason.as_str())
+                .collect();
+            assert_eq!(reasons, ["late"], "{name} state");
+            assert_eq!(state.pending.duplicates, 0, "{name} state");
+        }
     }
 }
