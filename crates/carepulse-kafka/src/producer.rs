@@ -68,12 +68,18 @@ pub fn partition_key(event: &FeedbackEvent) -> String {
 /// Shortest time between two producer replacements.
 pub const RESET_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How long a readiness answer is reused: however often `/readyz` is
+/// called, the broker gets at most one metadata request per interval.
+pub const READY_CACHE: Duration = Duration::from_secs(1);
+
 /// Publishes feedback events to the feedback topic.
 #[derive(Clone)]
 pub struct FeedbackProducer {
     config: ClientConfig,
     current: Arc<RwLock<AckedProducer>>,
     last_reset: Arc<Mutex<Instant>>,
+    /// The last readiness answer and when it was found.
+    readiness: Arc<tokio::sync::Mutex<Option<(Instant, bool)>>>,
     topic: String,
 }
 
@@ -100,6 +106,7 @@ impl FeedbackProducer {
             config,
             current: Arc::new(RwLock::new(producer)),
             last_reset: Arc::new(Mutex::new(Instant::now() - RESET_INTERVAL)),
+            readiness: Arc::default(),
             topic: settings.feedback_topic.clone(),
         })
     }
@@ -160,8 +167,23 @@ impl FeedbackProducer {
         self.producer().inner().in_flight_count()
     }
 
-    /// Whether the broker answers and knows the feedback topic.
+    /// Whether the broker answers and knows the feedback topic; an answer
+    /// found less than [`READY_CACHE`] ago is reused. One check runs at a
+    /// time: concurrent callers wait for it rather than each holding a
+    /// blocking thread.
     pub async fn ready(&self, timeout: Duration) -> bool {
+        let mut last = self.readiness.lock().await;
+        if let Some((at, ready)) = *last {
+            if at.elapsed() < READY_CACHE {
+                return ready;
+            }
+        }
+        let ready = self.ask_ready(timeout).await;
+        *last = Some((Instant::now(), ready));
+        ready
+    }
+
+    async fn ask_ready(&self, timeout: Duration) -> bool {
         let producer = self.producer();
         let topic = self.topic.clone();
         tokio::task::spawn_blocking(move || {
@@ -192,5 +214,36 @@ impl FeedbackProducer {
     /// The topic events go to.
     pub fn topic(&self) -> &str {
         &self.topic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::mocking::MockCluster;
+
+    // librdkafka's mock cluster (in process): the broker can vanish between
+    // two calls here; the real broker's readiness is covered by the ingest
+    // tests.
+    #[tokio::test]
+    async fn readiness_is_asked_at_most_once_a_second() {
+        let cluster = MockCluster::new(1).expect("mock cluster");
+        cluster.create_topic("feedback", 1, 1).expect("topic");
+        let settings = KafkaSettings {
+            brokers: cluster.bootstrap_servers(),
+            feedback_topic: "feedback".into(),
+            ..KafkaSettings::default()
+        };
+        let producer =
+            FeedbackProducer::new(&settings, &ProducerOptions::default()).expect("producer");
+        let wait = Duration::from_millis(500);
+        assert!(producer.ready(wait).await);
+        drop(cluster);
+        assert!(producer.ready(wait).await, "the answer of a moment ago");
+        tokio::time::sleep(READY_CACHE).await;
+        assert!(
+            !producer.ready(wait).await,
+            "asked again: the broker is gone"
+        );
     }
 }
