@@ -151,6 +151,11 @@ impl AckedProducer {
         self.send(topic, key, payload, None)?.await
     }
 
+    /// Whether `other` is a handle of the same producer.
+    pub fn same(&self, other: &AckedProducer) -> bool {
+        Arc::ptr_eq(&self.producer, &other.producer)
+    }
+
     /// The rdkafka producer, for flushing, metadata and queue depth.
     pub fn inner(&self) -> &BaseProducer<Reports> {
         &self.producer

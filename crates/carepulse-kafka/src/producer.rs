@@ -118,23 +118,24 @@ impl FeedbackProducer {
             .clone()
     }
 
-    /// Replaces the producer by a fresh one (new producer id), unless that
-    /// happened less than [`RESET_INTERVAL`] ago.
-    fn reset(&self) {
+    /// Replaces `failed` by a fresh producer (new producer id), unless it
+    /// was replaced already (answers of the old one keep failing for a
+    /// while after a reset) or a reset happened less than
+    /// [`RESET_INTERVAL`] ago.
+    fn reset(&self, failed: &AckedProducer) {
+        // Held until the end: one reset at a time, so the current producer
+        // cannot change between the check and the swap.
         let mut last = self.last_reset.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() < RESET_INTERVAL {
+        if last.elapsed() < RESET_INTERVAL || !self.producer().same(failed) {
             return;
         }
         *last = Instant::now();
         match AckedProducer::new(&self.config) {
             Ok(fresh) => {
-                let old = std::mem::replace(
-                    &mut *self.current.write().unwrap_or_else(|e| e.into_inner()),
-                    fresh,
-                );
+                // Dropping the old handle does not wait: its thread finishes
+                // the messages in flight, then stops.
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = fresh;
                 tracing::warn!("the broker refused events; replaced the producer with a fresh one");
-                // Dropping a producer waits for its queue; keep that off the runtime.
-                std::thread::spawn(move || drop(old));
             }
             Err(e) => tracing::error!(error = %e, "cannot create a fresh producer"),
         }
@@ -146,8 +147,8 @@ impl FeedbackProducer {
         let key = partition_key(event);
         // Never wait for queue space: a full queue is an immediate "retry
         // later".
-        let answer = self
-            .producer()
+        let producer = self.producer();
+        let answer = producer
             .send_and_wait(&self.topic, Some(&key), &payload)
             .await;
         match answer {
@@ -156,7 +157,7 @@ impl FeedbackProducer {
                 Err(PublishError::QueueFull)
             }
             Err(e) => {
-                self.reset();
+                self.reset(&producer);
                 Err(PublishError::NotAcknowledged(e))
             }
         }
@@ -244,6 +245,27 @@ mod tests {
         assert!(
             !producer.ready(wait).await,
             "asked again: the broker is gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_current_producer_is_replaced() {
+        let cluster = MockCluster::new(1).expect("mock cluster");
+        let settings = KafkaSettings {
+            brokers: cluster.bootstrap_servers(),
+            ..KafkaSettings::default()
+        };
+        let producer =
+            FeedbackProducer::new(&settings, &ProducerOptions::default()).expect("producer");
+        let first = producer.producer();
+        producer.reset(&first);
+        let second = producer.producer();
+        assert!(!second.same(&first), "a failing producer is replaced");
+        tokio::time::sleep(RESET_INTERVAL).await;
+        producer.reset(&first);
+        assert!(
+            producer.producer().same(&second),
+            "a late failure of the replaced producer leaves its successor alone"
         );
     }
 }
