@@ -192,26 +192,30 @@ pub async fn written_snapshots(
 /// The highest version of any snapshot row of `partition` (0 if none), so
 /// that the rows this instance writes replace them whatever its clock says.
 pub async fn latest_snapshot_version(client: &Client, partition: i32) -> Result<u64, SinkError> {
-    client
-        .query("SELECT max(version) FROM score_snapshots WHERE kafka_partition = ?")
-        .bind(partition as u16)
-        .fetch_one::<u64>()
-        .await
-        .map_err(|source| SinkError {
-            what: format!("reading the snapshot version of partition {partition}"),
-            source,
-        })
+    let sql = "SELECT max(version) FROM score_snapshots WHERE kafka_partition = ?";
+    number_of(client, sql, partition, "reading the snapshot version").await
 }
 
 /// How many events of `partition` ClickHouse holds.
 pub async fn stored_events(client: &Client, partition: i32) -> Result<u64, SinkError> {
+    let sql = "SELECT count() FROM feedback_events WHERE kafka_partition = ?";
+    number_of(client, sql, partition, "counting the stored events").await
+}
+
+/// The one number `sql` gives for `partition` (its only parameter).
+async fn number_of(
+    client: &Client,
+    sql: &str,
+    partition: i32,
+    what: &str,
+) -> Result<u64, SinkError> {
     client
-        .query("SELECT count() FROM feedback_events WHERE kafka_partition = ?")
+        .query(sql)
         .bind(partition as u16)
         .fetch_one::<u64>()
         .await
         .map_err(|source| SinkError {
-            what: format!("counting the stored events of partition {partition}"),
+            what: format!("{what} of partition {partition}"),
             source,
         })
 }
