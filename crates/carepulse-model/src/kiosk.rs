@@ -145,7 +145,7 @@ const REMEMBERED_DEVICES: usize = 10_000;
 /// One device's recent presses: event id, time, verdict.
 #[derive(Debug, Clone, Default)]
 struct Device {
-    /// When its last press came, counted in presses seen by this tracker.
+    /// When its last press came, as [`RepeatPresses::presses_seen`] then.
     last: u64,
     presses: VecDeque<(String, DateTime<FixedOffset>, bool)>,
 }
@@ -160,7 +160,9 @@ struct Device {
 pub struct RepeatPresses {
     interval: TimeDelta,
     max_devices: usize,
-    presses: u64,
+    /// Presses seen so far, over all devices: orders devices by their
+    /// last press.
+    presses_seen: u64,
     recent: HashMap<String, Device>,
 }
 
@@ -170,7 +172,7 @@ impl RepeatPresses {
         RepeatPresses {
             interval,
             max_devices: REMEMBERED_DEVICES,
-            presses: 0,
+            presses_seen: 0,
             recent: HashMap::new(),
         }
     }
@@ -186,9 +188,9 @@ impl RepeatPresses {
         if self.recent.len() >= self.max_devices && !self.recent.contains_key(device) {
             self.forget_older_half();
         }
-        self.presses += 1;
+        self.presses_seen += 1;
         let known = self.recent.entry(device.to_owned()).or_default();
-        known.last = self.presses;
+        known.last = self.presses_seen;
         let presses = &mut known.presses;
         if let Some((_, _, verdict)) = presses.iter().find(|(id, _, _)| id == event_id) {
             return *verdict;
