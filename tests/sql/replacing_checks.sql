@@ -12,3 +12,5 @@ SELECT 'latest minute value wins with argMax', toUInt8(sum(r) = 5) FROM (SELECT 
 SELECT 'a redelivered event is one row', toUInt8(count() = 1) FROM {db}.feedback_events FINAL WHERE event_id = 'e1';
 SELECT 'top box share over a range', toUInt8(sum(top_box) * 100 / sum(valid) = 20) FROM {db}.score_minutes FINAL WHERE minute >= '2026-11-21 09:00:00' AND minute < '2026-11-21 10:00:00';
 SELECT 'a partition without snapshot rows has version 0 (restore)', toUInt8(max(version) = 0) FROM {db}.score_snapshots WHERE kafka_partition = 9;
+SELECT 'minute rows of a partition have its highest version (restore)', toUInt8(max(version) = 3) FROM {db}.score_minutes WHERE (facility, department) IN (SELECT facility, department FROM {db}.feedback_events WHERE kafka_partition = 0);
+SELECT 'a partition without minute rows has version 0 (restore)', toUInt8(max(version) = 0) FROM {db}.score_minutes WHERE (facility, department) IN (SELECT facility, department FROM {db}.feedback_events WHERE kafka_partition = 9);

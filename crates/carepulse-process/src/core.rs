@@ -262,15 +262,19 @@ impl Core {
             + DISORDER;
         for element in committed.elements() {
             let p = element.partition();
-            let offset = match element.offset() {
-                Offset::Offset(o) => o,
-                _ => {
-                    self.warn_if_offsets_lost(p)?;
-                    0
-                }
+            // Where reading starts, and the offset below which ClickHouse
+            // holds what the state is rebuilt from: the committed offset
+            // both, unless the position was lost or points past the log.
+            let (offset, restore_below) = match element.offset() {
+                Offset::Offset(o) => match self.log_start_if_reset(consumer, p, o)? {
+                    Some(start) => (start, o),
+                    None => (o, o),
+                },
+                _ if self.warn_if_offsets_lost(p)? => (0, i64::MAX),
+                _ => (0, 0),
             };
             if let Some(parked) = self.parked.remove(&p) {
-                if parked.next_offset == offset {
+                if parked.next_offset == offset && restore_below == offset {
                     tracing::info!(partition = p, offset, "partition taken back as it was");
                     self.owned.insert(p, parked);
                     self.unrestored.remove(&p);
@@ -282,7 +286,7 @@ impl Core {
             let restored = self.runtime.block_on(sink::restore_events(
                 &self.client,
                 p,
-                offset,
+                restore_below,
                 horizon,
                 |event| state.restore(event),
             ))?;
@@ -293,6 +297,10 @@ impl Core {
                 .runtime
                 .block_on(sink::latest_snapshot_version(&self.client, p))?;
             self.last_version = self.last_version.max(latest);
+            let minutes_version = self
+                .runtime
+                .block_on(sink::latest_minute_version(&self.client, p))?;
+            state.version_base = minutes_version.saturating_sub(offset.max(0) as u64);
             state.restored(written);
             tracing::info!(
                 partition = p,
@@ -308,15 +316,62 @@ impl Core {
         Ok(())
     }
 
-    /// Says so loudly when the group has no committed offset for a
-    /// partition whose events ClickHouse already holds: the group was
-    /// re-created, or the broker expired its offsets (Kafka's
-    /// `offsets.retention.minutes`, 7 days by default, after the last
-    /// processor stopped). The partition is read again from its earliest
-    /// message, which is exact while the topic still holds every message
-    /// since the first one counted; otherwise minutes older than the
-    /// topic's retention can be rewritten with part of their answers.
-    fn warn_if_offsets_lost(&self, partition: i32) -> Result<(), StepError> {
+    /// The first offset of the partition's log if the log ends before the
+    /// committed `offset`: the broker lost the end of the log (an unclean
+    /// leader election, storage restored from a backup), or the topic was
+    /// created again while the group kept its offsets. The consumer is
+    /// moved to the log's start, and the state starts there too, or every
+    /// message below the old position would be skipped as a redelivery.
+    fn log_start_if_reset<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        partition: i32,
+        offset: i64,
+    ) -> Result<Option<i64>, StepError> {
+        if offset <= 0 {
+            return Ok(None);
+        }
+        let (low, high) = consumer
+            .fetch_watermarks(&self.topic, partition, Duration::from_secs(10))
+            .map_err(|source| StepError::Kafka {
+                what: "reading the partition's watermarks",
+                source,
+            })?;
+        if high >= offset {
+            return Ok(None);
+        }
+        consumer
+            .seek(
+                &self.topic,
+                partition,
+                Offset::Offset(low),
+                Duration::from_secs(10),
+            )
+            .map_err(|source| StepError::Kafka {
+                what: "moving to the start of a partition's log",
+                source,
+            })?;
+        ::metrics::counter!(metrics::LOG_RESETS).increment(1);
+        tracing::error!(
+            partition,
+            committed = offset,
+            log_end = high,
+            "the partition's log ends before the committed offset (topic re-created, or the \
+             broker lost messages): reading it from its start, {low}, on top of the state \
+             ClickHouse holds (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
+        );
+        Ok(Some(low))
+    }
+
+    /// Whether ClickHouse already holds events of a partition the group has
+    /// no committed offset for, said loudly: the group was re-created, the
+    /// topic was deleted (which deletes its offsets), or the broker expired
+    /// the offsets (Kafka's `offsets.retention.minutes`, 7 days by default,
+    /// after the last processor stopped). The state is then rebuilt from
+    /// every event ClickHouse holds and the partition read from its earliest
+    /// message: what was counted before is kept, and a message read again
+    /// is a duplicate (see docs/processing.md for the limits).
+    fn warn_if_offsets_lost(&self, partition: i32) -> Result<bool, StepError> {
         let stored = self
             .runtime
             .block_on(sink::stored_events(&self.client, partition))?;
@@ -326,11 +381,11 @@ impl Core {
                 partition,
                 stored,
                 "no committed offset, but ClickHouse holds events of this partition: \
-                 re-reading it from the earliest message (see docs/processing.md, \
-                 \"Lost consumer offsets\")"
+                 rebuilding its state from them and reading it from the earliest message \
+                 (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
             );
         }
-        Ok(())
+        Ok(stored > 0)
     }
 
     /// Whether the next flush writes the rolling-window snapshots.

@@ -17,7 +17,9 @@
 //! 2. rejected messages to the dead-letter topic (reason and origin in
 //!    headers), waiting for the broker's acknowledgement;
 //! 3. the full counts of every cell-minute changed, into `score_minutes`,
-//!    with `version` = the partition offset they include up to;
+//!    with `version` = the partition offset they include up to, plus a
+//!    base set at assignment that keeps versions above those ClickHouse
+//!    holds for the partition (a replaced log starts again from offset 0);
 //! 4. every `snapshot_interval_secs`, the rolling-window rows that changed
 //!    (a window that emptied gets a row of zeros) into `score_snapshots`;
 //! 5. the offsets, committed only now.
@@ -41,6 +43,12 @@
 //! - **rebalance**: on revocation the processor flushes and commits first
 //!   (three attempts); a partition that comes back unchanged is taken back
 //!   without a restore; otherwise the crash case applies;
+//! - **position lost or past the log** (group or topic re-created, offsets
+//!   expired, a broker that lost the end of the log): logged and counted;
+//!   the state is rebuilt from every event ClickHouse holds for the
+//!   partition and the log is read from its start, so what was counted is
+//!   kept and a message counted before is a duplicate (limits in
+//!   docs/processing.md);
 //! - **ClickHouse down or slow**: the failed step is retried with backoff
 //!   while every partition is paused (nothing more is read, memory stays
 //!   bounded by one batch, lag grows); the consumer keeps polling, so it

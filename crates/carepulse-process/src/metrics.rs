@@ -25,6 +25,9 @@ pub const HELD: &str = "carepulse_process_held_keys";
 /// Partitions found without a committed offset while ClickHouse held
 /// their events (the group's offsets were lost).
 pub const OFFSETS_LOST: &str = "carepulse_process_offsets_lost_total";
+/// Partitions whose log ended before the committed offset when assigned
+/// (topic re-created, or messages lost by the broker).
+pub const LOG_RESETS: &str = "carepulse_process_log_resets_total";
 /// Time to work out the snapshot rows of every owned partition.
 pub const SNAPSHOT_SECONDS: &str = "carepulse_process_snapshot_duration_seconds";
 
@@ -35,6 +38,10 @@ pub fn describe() {
         carepulse_metrics::handle();
         metrics::describe_counter!(EVENTS, "feedback messages read, by what became of them");
         metrics::describe_gauge!(CONSUMER_LAG, "messages on the partition not yet processed");
+        metrics::describe_counter!(
+            LOG_RESETS,
+            "partitions whose log ended before the committed offset, read again from the log's start"
+        );
         metrics::describe_histogram!(
             FRESHNESS_SECONDS,
             metrics::Unit::Seconds,

@@ -71,6 +71,9 @@ pub struct PartitionState {
     /// Offset committed last (state covers every message before it once
     /// flushed).
     pub committed: i64,
+    /// Added to the position to give the version of minute rows, so that
+    /// versions keep growing when a new log starts again from a low offset.
+    pub version_base: u64,
     max_minute: i64,
     max_received: Option<DateTime<Utc>>,
     /// The counts last written for each window of each engine key.
@@ -90,6 +93,7 @@ impl PartitionState {
             engine: Engine::new(config),
             next_offset: committed,
             committed,
+            version_base: 0,
             max_minute: i64::MIN,
             max_received: None,
             written: HashMap::default(),
@@ -216,9 +220,10 @@ impl PartitionState {
     }
 
     /// Per-minute counts changed since the last call, with the version
-    /// they are written with: the position they include.
+    /// they are written with: the position they include, plus the base.
     pub fn minute_rows(&mut self) -> (u64, Vec<MinuteRow>) {
-        (self.next_offset.max(0) as u64, self.engine.drain_minutes())
+        let version = self.next_offset.max(0) as u64 + self.version_base;
+        (version, self.engine.drain_minutes())
     }
 
     /// Snapshot rows that differ from what was written last, at `now` (or

@@ -196,6 +196,17 @@ pub async fn latest_snapshot_version(client: &Client, partition: i32) -> Result<
     number_of(client, sql, partition, "reading the snapshot version").await
 }
 
+/// The highest version of the minute rows of the cells of `partition` (0
+/// if none). Minute versions are positions in the partition's log; a state
+/// starting below that (a new log after a reset, or the crash after a
+/// write and before its commit) writes its versions above it, or its rows
+/// would lose to the old ones.
+pub async fn latest_minute_version(client: &Client, partition: i32) -> Result<u64, SinkError> {
+    let sql = "SELECT max(version) FROM score_minutes WHERE (facility, department) IN \
+               (SELECT facility, department FROM feedback_events WHERE kafka_partition = ?)";
+    number_of(client, sql, partition, "reading the minute version").await
+}
+
 /// How many events of `partition` ClickHouse holds.
 pub async fn stored_events(client: &Client, partition: i32) -> Result<u64, SinkError> {
     let sql = "SELECT count() FROM feedback_events WHERE kafka_partition = ?";
