@@ -1,7 +1,8 @@
 //! The stream processor when the feedback topic's log no longer matches
 //! the group's position: the topic deleted and created again (the deletion
-//! takes the group's offsets), or a log that ends before the committed
-//! offset. Against the real local broker and ClickHouse; every row must
+//! takes the group's offsets), a log that ends before the committed
+//! offset, or a group without offsets over events whose minutes ClickHouse
+//! lacks. Against the real local broker and ClickHouse; every row must
 //! still equal the oracle over both logs.
 
 use std::time::Duration;
@@ -70,10 +71,14 @@ async fn topic_created_again(name: &str, keep_position: bool, metric_name: &str)
         p.offset += old_ends[p.partition as usize];
         p
     }));
+    let seen_before = metric(metric_name);
     let processor = pipeline.start(name);
     pipeline.wait_committed(name, Duration::from_secs(120));
     processor.stop();
-    assert!(metric(metric_name) > 0.0, "{metric_name} counted it");
+    assert!(
+        metric(metric_name) > seen_before,
+        "{metric_name} counted it"
+    );
     let report = pipeline.check(&published).await;
     eprintln!("{} events published: {report:?}", published.len());
     assert!(report.counted > 1_000, "{report:?}");
@@ -83,9 +88,52 @@ async fn topic_created_again(name: &str, keep_position: bool, metric_name: &str)
 /// track of a topic's partitions when another topic is deleted at the same
 /// time, and its storage can fail on a produce during a delete.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_feedback_topic_created_again_keeps_what_was_counted() {
+async fn a_lost_or_replaced_position_keeps_every_count() {
     let lost = "carepulse_process_offsets_lost_total";
     topic_created_again("process_recreated", false, lost).await;
     let resets = "carepulse_process_log_resets_total";
     topic_created_again("process_log_reset", true, resets).await;
+    new_group_over_events_without_minutes().await;
+}
+
+/// A group with no committed offset over events ClickHouse holds without
+/// their minutes: what a crash between the two inserts leaves before the
+/// first commit. Every minute must be written again.
+async fn new_group_over_events_without_minutes() {
+    let pipeline = Pipeline::new("process_new_group", 2, &require_clickhouse()).await;
+    let published = pipeline.publish(&two_days_of_events(19)).await;
+    let first = pipeline.start("first");
+    pipeline.wait_committed("first", Duration::from_secs(120));
+    first.stop();
+    let client = pipeline.client();
+    client
+        .query("ALTER TABLE score_minutes DELETE WHERE 1")
+        .execute()
+        .await
+        .unwrap();
+    // Mutations run in the background.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left: u64 = client
+            .query("SELECT count() FROM score_minutes")
+            .fetch_one()
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} minute rows left"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let lost = "carepulse_process_offsets_lost_total";
+    let seen_before = metric(lost);
+    let second = pipeline.start("second");
+    pipeline.wait_committed("second", Duration::from_secs(120));
+    second.stop();
+    assert!(metric(lost) > seen_before, "{lost} counted it");
+    let report = pipeline.check(&published).await;
+    eprintln!("{} events published: {report:?}", published.len());
 }

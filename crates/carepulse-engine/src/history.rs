@@ -225,6 +225,23 @@ impl CellHistory {
         rows
     }
 
+    /// Marks every minute held as changed, so that the next drain returns
+    /// them all.
+    pub fn mark_all_changed(&mut self) {
+        for (cell, series) in self.by_cell.iter_mut().enumerate() {
+            let Some(first) = series.slots.front() else {
+                continue;
+            };
+            if series.first_changed == i64::MAX {
+                self.changed.push(cell as u32);
+            }
+            series.first_changed = first.minute;
+            for slot in &mut series.slots {
+                slot.changed = true;
+            }
+        }
+    }
+
     /// Forgets minutes before `minute` (they can no longer change); hours
     /// stay for the rolling windows.
     pub fn forget_before(&mut self, minute: i64) {
@@ -320,5 +337,16 @@ mod tests {
             "hours are kept when minutes are forgotten"
         );
         assert_eq!(minutes.window(a, 2, 12).responses, 3, "minutes 11 and 12");
+
+        minutes.add(12, a, &one());
+        minutes.mark_all_changed();
+        let mut rows: Vec<(i64, u32)> = minutes
+            .drain_changed(&cells)
+            .iter()
+            .map(|r| (r.minute, r.counts.responses))
+            .collect();
+        rows.sort();
+        assert_eq!(rows, [(10, 2), (11, 2), (12, 2)], "every minute held, once");
+        assert!(minutes.drain_changed(&cells).is_empty());
     }
 }

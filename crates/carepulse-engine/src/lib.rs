@@ -186,6 +186,13 @@ impl Engine {
         self.history.drain_changed(&self.cells)
     }
 
+    /// Marks every minute held as changed: the next
+    /// [`Engine::drain_minutes`] returns them all, for a caller that cannot
+    /// tell which of them storage holds.
+    pub fn mark_all_changed(&mut self) {
+        self.history.mark_all_changed();
+    }
+
     /// Rolling-window counts of every rollup key at `now`, which must not
     /// be earlier than any counted event's time (the processor passes its
     /// event-time watermark).

@@ -301,7 +301,9 @@ impl Core {
                 .runtime
                 .block_on(sink::latest_minute_version(&self.client, p))?;
             state.version_base = minutes_version.saturating_sub(offset.max(0) as u64);
-            state.restored(written);
+            // Without a committed offset, nothing says which stored events
+            // have their minutes written too.
+            state.restored(written, restore_below == i64::MAX);
             tracing::info!(
                 partition = p,
                 offset,

@@ -116,9 +116,18 @@ impl PartitionState {
     /// flush, so that a restored state judges a message as the state it
     /// replaces would have (a retry after the allowed lateness is late,
     /// not a duplicate, either way).
-    pub fn restored(&mut self, stored: Vec<SnapshotRow>) {
-        self.engine.drain_minutes();
-        self.forget_settled();
+    ///
+    /// With `rewrite`, the events came from beyond any committed offset,
+    /// where a crash may have left events stored without their minutes:
+    /// every minute held is written again at the next flush instead, and
+    /// nothing is forgotten before that.
+    pub fn restored(&mut self, stored: Vec<SnapshotRow>, rewrite: bool) {
+        if rewrite {
+            self.engine.mark_all_changed();
+        } else {
+            self.engine.drain_minutes();
+            self.forget_settled();
+        }
         self.written.clear();
         self.stored = stored;
     }
@@ -324,7 +333,7 @@ mod tests {
         for payload in [&first, &later] {
             restored.restore(&EventView::from_json(payload).expect("event"));
         }
-        restored.restored(Vec::new());
+        restored.restored(Vec::new(), false);
 
         // A client resends event "a" eight days after the touchpoint.
         let retry = event("a", "2026-11-01T10:00:00Z", "2026-11-09T11:00:00Z");
