@@ -1,5 +1,7 @@
 //! The dead-letter topic: messages that could not be decoded or validated,
-//! whole, with the reason and their origin in headers.
+//! whole, with the reason and their origin in headers. A message the
+//! broker refuses as too large is sent cut to its first 64 KiB, with its
+//! full length in a header, rather than stalling the processor for ever.
 
 use std::time::Duration;
 
@@ -14,12 +16,18 @@ use crate::partition::Rejected;
 pub const REASON_HEADER: &str = "carepulse-reason";
 /// Header holding `partition/offset` of the message on the feedback topic.
 pub const ORIGIN_HEADER: &str = "carepulse-origin";
+/// Header holding the full length in bytes of a message sent cut short.
+pub const TRUNCATED_HEADER: &str = "carepulse-truncated-from";
+
+/// What is kept of a message too large for the dead-letter topic.
+const CUT_TO: usize = 64 * 1024;
 
 /// Publishes rejected messages to the dead-letter topic.
 #[derive(Clone)]
 pub struct DeadLetters {
     producer: AckedProducer,
     topic: String,
+    cut_to: usize,
 }
 
 impl DeadLetters {
@@ -40,6 +48,7 @@ impl DeadLetters {
         Ok(DeadLetters {
             producer: AckedProducer::new(config)?,
             topic: topic.to_owned(),
+            cut_to: CUT_TO,
         })
     }
 
@@ -50,28 +59,44 @@ impl DeadLetters {
     pub async fn publish(&self, rejected: &[Rejected]) -> Result<(), KafkaError> {
         let mut deliveries = Vec::with_capacity(rejected.len());
         for r in rejected {
-            let delivery = match self.send(r) {
+            let delivery = match self.send(r, false) {
                 Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull))
                     if !deliveries.is_empty() =>
                 {
-                    for delivery in deliveries.drain(..) {
-                        delivery.await?;
-                    }
-                    self.send(r)?
+                    self.settle(&mut deliveries).await?;
+                    self.send(r, false)?
                 }
+                Err(e) if too_large(&e) => self.send(r, true)?,
                 other => other?,
             };
-            deliveries.push(delivery);
+            deliveries.push((r, delivery));
         }
-        for delivery in deliveries {
-            delivery.await?;
+        self.settle(&mut deliveries).await
+    }
+
+    /// Waits for each acknowledgement; a message refused as too large is
+    /// sent again cut short.
+    async fn settle(
+        &self,
+        deliveries: &mut Vec<(&Rejected, Acknowledgement)>,
+    ) -> Result<(), KafkaError> {
+        for (r, delivery) in deliveries.drain(..) {
+            match delivery.await {
+                Err(e) if too_large(&e) => {
+                    self.send(r, true)?.await?;
+                }
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(())
     }
 
-    fn send(&self, r: &Rejected) -> Result<Acknowledgement, KafkaError> {
+    fn send(&self, r: &Rejected, cut: bool) -> Result<Acknowledgement, KafkaError> {
         let origin = format!("{}/{}", r.row.kafka_partition, r.row.kafka_offset);
-        let headers = OwnedHeaders::new()
+        let full_length = r.payload.len().to_string();
+        let mut headers = OwnedHeaders::new()
             .insert(Header {
                 key: REASON_HEADER,
                 value: Some(r.row.reason.as_bytes()),
@@ -80,14 +105,37 @@ impl DeadLetters {
                 key: ORIGIN_HEADER,
                 value: Some(origin.as_bytes()),
             });
+        let mut payload = &r.payload[..];
+        if cut {
+            ::metrics::counter!(crate::metrics::DEAD_LETTERS_CUT).increment(1);
+            tracing::warn!(
+                origin,
+                bytes = r.payload.len(),
+                "a rejected message is too large for the dead-letter topic; sending its first {} bytes",
+                self.cut_to
+            );
+            payload = &payload[..payload.len().min(self.cut_to)];
+            headers = headers.insert(Header {
+                key: TRUNCATED_HEADER,
+                value: Some(full_length.as_bytes()),
+            });
+        }
         self.producer
-            .send(&self.topic, r.key.as_deref(), &r.payload, Some(headers))
+            .send(&self.topic, r.key.as_deref(), payload, Some(headers))
     }
 
     /// Waits for messages still queued.
     pub fn flush(&self, timeout: Duration) {
         let _ = self.producer.flush(timeout);
     }
+}
+
+/// Whether the producer or the broker refused a message for its size.
+fn too_large(e: &KafkaError) -> bool {
+    matches!(
+        e,
+        KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)
+    )
 }
 
 #[cfg(test)]
@@ -136,5 +184,90 @@ mod tests {
             .fetch_watermarks("dead", 0, Duration::from_secs(5))
             .expect("watermarks");
         assert_eq!(high, 10, "each message once");
+    }
+
+    #[tokio::test]
+    async fn a_message_the_broker_refuses_as_too_large_is_sent_cut_short() {
+        use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+        let cluster = MockCluster::new(1).expect("mock cluster");
+        cluster.create_topic("dead", 1, 1).expect("topic");
+        // The broker answers the first produce request "too large", as a
+        // topic with a smaller `max.message.bytes` would.
+        cluster.request_errors(
+            RDKafkaApiKey::Produce,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE],
+        );
+        let mut dead_letters = DeadLetters::with_config(
+            ClientConfig::new()
+                .set("bootstrap.servers", cluster.bootstrap_servers())
+                .set("message.timeout.ms", "5000"),
+            "dead",
+        )
+        .expect("producer");
+        dead_letters.cut_to = 500;
+        let mut large = rejected(7);
+        large.payload = vec![b'x'; 5_000];
+        let published =
+            tokio::time::timeout(Duration::from_secs(20), dead_letters.publish(&[large])).await;
+        assert!(matches!(published, Ok(Ok(()))), "{published:?}");
+        let (_, high) = dead_letters
+            .producer
+            .inner()
+            .client()
+            .fetch_watermarks("dead", 0, Duration::from_secs(5))
+            .expect("watermarks");
+        assert_eq!(high, 1, "sent once, cut short");
+    }
+
+    #[tokio::test]
+    async fn a_message_too_large_for_the_topic_is_sent_cut_short() {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        use rdkafka::message::Headers;
+        use rdkafka::{Message, Offset, TopicPartitionList};
+        let cluster = MockCluster::new(1).expect("mock cluster");
+        cluster.create_topic("dead", 1, 1).expect("topic");
+        let servers = cluster.bootstrap_servers();
+        let mut dead_letters = DeadLetters::with_config(
+            ClientConfig::new()
+                .set("bootstrap.servers", &servers)
+                .set("message.max.bytes", "1000")
+                .set("message.timeout.ms", "5000"),
+            "dead",
+        )
+        .expect("producer");
+        dead_letters.cut_to = 500;
+        let mut large = rejected(7);
+        large.payload = vec![b'x'; 5_000];
+        let batch = [rejected(6), large, rejected(8)];
+        let published =
+            tokio::time::timeout(Duration::from_secs(20), dead_letters.publish(&batch)).await;
+        assert!(matches!(published, Ok(Ok(()))), "{published:?}");
+
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &servers)
+            .set("group.id", "read")
+            .create()
+            .expect("consumer");
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("dead", 0, Offset::Beginning)
+            .expect("partition");
+        consumer.assign(&tpl).expect("assign");
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while seen.len() < 3 && std::time::Instant::now() < deadline {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                let cut = m.headers().and_then(|h| {
+                    h.iter()
+                        .find(|h| h.key == TRUNCATED_HEADER)
+                        .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
+                });
+                seen.push((m.payload().map_or(0, <[u8]>::len), cut));
+            }
+        }
+        assert_eq!(
+            seen,
+            [(1, None), (500, Some("5000".to_owned())), (1, None)],
+            "each message once, the large one cut short with its full length"
+        );
     }
 }

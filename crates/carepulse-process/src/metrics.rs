@@ -28,6 +28,9 @@ pub const OFFSETS_LOST: &str = "carepulse_process_offsets_lost_total";
 /// Partitions whose log ended before the committed offset when assigned
 /// (topic re-created, or messages lost by the broker).
 pub const LOG_RESETS: &str = "carepulse_process_log_resets_total";
+/// Rejected messages sent to the dead-letter topic cut short, because
+/// the producer or the broker refused them whole as too large.
+pub const DEAD_LETTERS_CUT: &str = "carepulse_process_dead_letters_cut_total";
 /// Time to work out the snapshot rows of every owned partition.
 pub const SNAPSHOT_SECONDS: &str = "carepulse_process_snapshot_duration_seconds";
 
@@ -41,6 +44,10 @@ pub fn describe() {
         metrics::describe_counter!(
             LOG_RESETS,
             "partitions whose log ended before the committed offset, read again from the log's start"
+        );
+        metrics::describe_counter!(
+            DEAD_LETTERS_CUT,
+            "rejected messages too large for the dead-letter topic, sent cut to their first 64 KiB"
         );
         metrics::describe_histogram!(
             FRESHNESS_SECONDS,
