@@ -264,10 +264,12 @@ impl Core {
             let p = element.partition();
             // Where reading starts, and the offset below which ClickHouse
             // holds what the state is rebuilt from: the committed offset
-            // both, unless the position was lost or points past the log.
+            // both, unless the position was lost or points past the log;
+            // then every stored event counts (some may be past the last
+            // commit, and the messages behind them gone).
             let (offset, restore_below) = match element.offset() {
                 Offset::Offset(o) => match self.log_start_if_reset(consumer, p, o)? {
-                    Some(start) => (start, o),
+                    Some(start) => (start, i64::MAX),
                     None => (o, o),
                 },
                 _ if self.warn_if_offsets_lost(p)? => (0, i64::MAX),
@@ -301,7 +303,7 @@ impl Core {
                 .runtime
                 .block_on(sink::latest_minute_version(&self.client, p))?;
             state.version_base = minutes_version.saturating_sub(offset.max(0) as u64);
-            // Without a committed offset, nothing says which stored events
+            // Beyond the committed offset, nothing says which stored events
             // have their minutes written too.
             state.restored(written, restore_below == i64::MAX);
             tracing::info!(
