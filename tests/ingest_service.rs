@@ -447,6 +447,8 @@ async fn metrics_count_requests_and_events() {
         "carepulse_ingest_events_total{outcome=\"accepted\",reason=\"ok\"}",
         "carepulse_ingest_publish_duration_seconds_bucket",
         "carepulse_ingest_http_request_duration_seconds_bucket{route=\"/v1/feedback\"",
+        "carepulse_ingest_kiosk_devices ",
+        "carepulse_ingest_kiosk_devices_forgotten_total ",
     ] {
         assert!(text.contains(name), "{name} missing from\n{text}");
     }

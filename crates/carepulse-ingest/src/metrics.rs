@@ -18,6 +18,10 @@ pub const EVENTS: &str = "carepulse_ingest_events_total";
 pub const PUBLISH_SECONDS: &str = "carepulse_ingest_publish_duration_seconds";
 /// Events waiting for the broker's acknowledgement.
 pub const QUEUE_DEPTH: &str = "carepulse_ingest_producer_queue_depth";
+/// Kiosk devices whose recent presses are remembered (repeat presses).
+pub const KIOSK_DEVICES: &str = "carepulse_ingest_kiosk_devices";
+/// Kiosk devices forgotten to keep that memory bounded.
+pub const KIOSK_DEVICES_FORGOTTEN: &str = "carepulse_ingest_kiosk_devices_forgotten_total";
 
 /// The process's Prometheus recorder, with ingest's metrics described.
 pub fn handle() -> &'static PrometheusHandle {
@@ -35,6 +39,14 @@ fn describe() {
         "HTTP request duration by route"
     );
     metrics::describe_counter!(EVENTS, "feedback events by outcome and reason");
+    metrics::describe_gauge!(
+        KIOSK_DEVICES,
+        "kiosk devices whose recent presses are remembered for repeat-press checks"
+    );
+    metrics::describe_counter!(
+        KIOSK_DEVICES_FORGOTTEN,
+        "kiosk devices forgotten (least recently pressed first) to keep that memory bounded"
+    );
     metrics::describe_histogram!(
         PUBLISH_SECONDS,
         metrics::Unit::Seconds,

@@ -133,10 +133,12 @@ impl Ingest {
         };
         let valid = validate(submission, &ctx).map_err(ApiError::invalid)?;
         let mut event = valid.into_event(&self.pseudonymiser, now);
-        self.repeats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .flag(&mut event);
+        let mut repeats = self.repeats.lock().unwrap_or_else(|e| e.into_inner());
+        repeats.flag(&mut event);
+        let (remembered, forgotten) = repeats.devices();
+        drop(repeats);
+        ::metrics::gauge!(metrics::KIOSK_DEVICES).set(remembered as f64);
+        ::metrics::counter!(metrics::KIOSK_DEVICES_FORGOTTEN).absolute(forgotten);
         Ok(event)
     }
 

@@ -163,6 +163,8 @@ pub struct RepeatPresses {
     /// Presses seen so far, over all devices: orders devices by their
     /// last press.
     presses_seen: u64,
+    /// Devices forgotten so far to stay within `max_devices`.
+    forgotten: u64,
     recent: HashMap<String, Device>,
 }
 
@@ -173,6 +175,7 @@ impl RepeatPresses {
             interval,
             max_devices: REMEMBERED_DEVICES,
             presses_seen: 0,
+            forgotten: 0,
             recent: HashMap::new(),
         }
     }
@@ -211,7 +214,15 @@ impl RepeatPresses {
         let middle = lasts.len() / 2;
         let (_, median, _) = lasts.select_nth_unstable(middle);
         let median = *median;
+        let before = self.recent.len();
         self.recent.retain(|_, d| d.last >= median);
+        self.forgotten += (before - self.recent.len()) as u64;
+    }
+
+    /// Devices remembered now, and devices forgotten so far to stay within
+    /// the limit (a resent press of a forgotten device is judged afresh).
+    pub fn devices(&self) -> (usize, u64) {
+        (self.recent.len(), self.forgotten)
     }
 
     /// Marks `event` suspect when it is a kiosk press repeating its
@@ -316,6 +327,12 @@ mod tests {
             assert!(!repeats.is_repeat(&format!("new-{i}"), "x", t0));
             assert!(repeats.recent.len() <= 4);
         }
+        let (remembered, forgotten) = repeats.devices();
+        assert_eq!(
+            remembered as u64 + forgotten,
+            12,
+            "kiosk-1, kiosk-busy and ten new devices: each remembered or forgotten"
+        );
         assert!(
             !repeats.is_repeat("kiosk-busy", "b0", t0),
             "a busy device keeps its presses: its first press, resent, still counts"
