@@ -4,24 +4,8 @@
 
 use std::time::Duration;
 
-use carepulse_service_tests::pipeline::{simulated_events, Pipeline};
+use carepulse_service_tests::pipeline::{metric, two_days_of_events, Pipeline};
 use carepulse_service_tests::require_clickhouse;
-use chrono::{DurationRound, TimeDelta, Utc};
-
-/// The value of a metric of this process (summed over its labels).
-fn metric(name: &str) -> f64 {
-    carepulse_metrics::handle()
-        .render()
-        .lines()
-        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
-fn two_days_of_events(seed: u64) -> Vec<carepulse_model::FeedbackEvent> {
-    let start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(48);
-    simulated_events(seed, start, 48)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_row_equals_the_oracle() {

@@ -616,6 +616,23 @@ impl Oracle {
     }
 }
 
+/// The value of a metric of this process (summed over its labels).
+pub fn metric(name: &str) -> f64 {
+    carepulse_metrics::handle()
+        .render()
+        .lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The simulated events of the two days before the current hour.
+pub fn two_days_of_events(seed: u64) -> Vec<FeedbackEvent> {
+    use chrono::DurationRound;
+    let start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(48);
+    simulated_events(seed, start, 48)
+}
+
 /// Simulated events of the example hospital as the ingest service would
 /// publish them (validated, pseudonymised, repeat presses flagged), with
 /// `received_at` at their simulated send time, so SMS and e-mail answers

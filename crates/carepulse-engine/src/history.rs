@@ -304,6 +304,17 @@ mod tests {
         }
     }
 
+    /// (minute, responses) of every drained row, in order.
+    fn drained(minutes: &mut CellHistory, cells: &CellIndex) -> Vec<(i64, u32)> {
+        let mut rows: Vec<(i64, u32)> = minutes
+            .drain_changed(cells)
+            .iter()
+            .map(|r| (r.minute, r.counts.responses))
+            .collect();
+        rows.sort();
+        rows
+    }
+
     #[test]
     fn changed_minutes_are_drained_once_in_full_and_forgotten_ones_are_skipped() {
         let mut cells = CellIndex::default();
@@ -315,12 +326,7 @@ mod tests {
             minutes.add(minute, cell, &one());
         }
         assert_eq!(minutes.len(), 4);
-        let mut rows: Vec<(i64, u32)> = minutes
-            .drain_changed(&cells)
-            .iter()
-            .map(|r| (r.minute, r.counts.responses))
-            .collect();
-        rows.sort();
+        let rows = drained(&mut minutes, &cells);
         assert_eq!(rows, [(5, 1), (10, 2), (11, 1), (12, 1)]);
         assert!(minutes.drain_changed(&cells).is_empty());
 
@@ -340,12 +346,7 @@ mod tests {
 
         minutes.add(12, a, &one());
         minutes.mark_all_changed();
-        let mut rows: Vec<(i64, u32)> = minutes
-            .drain_changed(&cells)
-            .iter()
-            .map(|r| (r.minute, r.counts.responses))
-            .collect();
-        rows.sort();
+        let rows = drained(&mut minutes, &cells);
         assert_eq!(rows, [(10, 2), (11, 2), (12, 2)], "every minute held, once");
         assert!(minutes.drain_changed(&cells).is_empty());
     }

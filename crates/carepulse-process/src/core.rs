@@ -238,7 +238,8 @@ impl Core {
     /// Restores every assigned partition: a parked state whose position is
     /// the committed offset is taken back as it is; otherwise the state is
     /// rebuilt from the counted events ClickHouse holds before the
-    /// committed offset.
+    /// committed offset, or from all of them when the position was lost
+    /// or points past the log (then every minute is written again).
     fn restore<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<(), StepError> {
         let mut tpl = TopicPartitionList::new();
         for p in &self.unrestored {

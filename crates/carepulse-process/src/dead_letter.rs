@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use carepulse_clickhouse::rows::RejectedRow;
     use rdkafka::mocking::MockCluster;
-    use rdkafka::producer::Producer;
+    use rdkafka::producer::{DefaultProducerContext, Producer};
 
     fn rejected(offset: u64) -> Rejected {
         Rejected {
@@ -159,23 +159,29 @@ mod tests {
         }
     }
 
-    // librdkafka's mock cluster (in process): a producer queue this small
-    // cannot be set up with the real broker's tests in reasonable time.
-    #[tokio::test]
-    async fn a_batch_larger_than_the_producer_queue_is_published_whole() {
+    type Cluster = MockCluster<'static, DefaultProducerContext>;
+
+    /// librdkafka's mock cluster (in process) with topic `dead`, and dead
+    /// letters to it with `settings` added. The real broker cannot be made
+    /// to refuse messages this way.
+    fn mock(settings: &[(&str, &str)]) -> (Cluster, DeadLetters) {
         let cluster = MockCluster::new(1).expect("mock cluster");
         cluster.create_topic("dead", 1, 1).expect("topic");
-        let dead_letters = DeadLetters::with_config(
-            ClientConfig::new()
-                .set("bootstrap.servers", cluster.bootstrap_servers())
-                .set("queue.buffering.max.messages", "3")
-                .set("message.timeout.ms", "5000"),
-            "dead",
-        )
-        .expect("producer");
-        let batch: Vec<Rejected> = (0..10).map(rejected).collect();
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", cluster.bootstrap_servers())
+            .set("message.timeout.ms", "5000");
+        for (key, value) in settings {
+            config.set(*key, *value);
+        }
+        let dead_letters = DeadLetters::with_config(&config, "dead").expect("producer");
+        (cluster, dead_letters)
+    }
+
+    /// Publishes `batch` (within 20 s) and returns the messages on `dead`.
+    async fn published(dead_letters: &DeadLetters, batch: &[Rejected]) -> i64 {
         let published =
-            tokio::time::timeout(Duration::from_secs(20), dead_letters.publish(&batch)).await;
+            tokio::time::timeout(Duration::from_secs(20), dead_letters.publish(batch)).await;
         assert!(matches!(published, Ok(Ok(()))), "{published:?}");
         let (_, high) = dead_letters
             .producer
@@ -183,68 +189,54 @@ mod tests {
             .client()
             .fetch_watermarks("dead", 0, Duration::from_secs(5))
             .expect("watermarks");
-        assert_eq!(high, 10, "each message once");
+        high
+    }
+
+    #[tokio::test]
+    async fn a_batch_larger_than_the_producer_queue_is_published_whole() {
+        let (_cluster, dead_letters) = mock(&[("queue.buffering.max.messages", "3")]);
+        let batch: Vec<Rejected> = (0..10).map(rejected).collect();
+        assert_eq!(
+            published(&dead_letters, &batch).await,
+            10,
+            "each message once"
+        );
     }
 
     #[tokio::test]
     async fn a_message_the_broker_refuses_as_too_large_is_sent_cut_short() {
         use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-        let cluster = MockCluster::new(1).expect("mock cluster");
-        cluster.create_topic("dead", 1, 1).expect("topic");
+        let (cluster, mut dead_letters) = mock(&[]);
         // The broker answers the first produce request "too large", as a
         // topic with a smaller `max.message.bytes` would.
         cluster.request_errors(
             RDKafkaApiKey::Produce,
             &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE],
         );
-        let mut dead_letters = DeadLetters::with_config(
-            ClientConfig::new()
-                .set("bootstrap.servers", cluster.bootstrap_servers())
-                .set("message.timeout.ms", "5000"),
-            "dead",
-        )
-        .expect("producer");
         dead_letters.cut_to = 500;
         let mut large = rejected(7);
         large.payload = vec![b'x'; 5_000];
-        let published =
-            tokio::time::timeout(Duration::from_secs(20), dead_letters.publish(&[large])).await;
-        assert!(matches!(published, Ok(Ok(()))), "{published:?}");
-        let (_, high) = dead_letters
-            .producer
-            .inner()
-            .client()
-            .fetch_watermarks("dead", 0, Duration::from_secs(5))
-            .expect("watermarks");
-        assert_eq!(high, 1, "sent once, cut short");
+        assert_eq!(
+            published(&dead_letters, &[large]).await,
+            1,
+            "sent once, cut short"
+        );
     }
 
     #[tokio::test]
-    async fn a_message_too_large_for_the_topic_is_sent_cut_short() {
+    async fn a_message_too_large_for_the_producer_is_sent_cut_short() {
         use rdkafka::consumer::{BaseConsumer, Consumer};
         use rdkafka::message::Headers;
         use rdkafka::{Message, Offset, TopicPartitionList};
-        let cluster = MockCluster::new(1).expect("mock cluster");
-        cluster.create_topic("dead", 1, 1).expect("topic");
-        let servers = cluster.bootstrap_servers();
-        let mut dead_letters = DeadLetters::with_config(
-            ClientConfig::new()
-                .set("bootstrap.servers", &servers)
-                .set("message.max.bytes", "1000")
-                .set("message.timeout.ms", "5000"),
-            "dead",
-        )
-        .expect("producer");
+        let (cluster, mut dead_letters) = mock(&[("message.max.bytes", "1000")]);
         dead_letters.cut_to = 500;
         let mut large = rejected(7);
         large.payload = vec![b'x'; 5_000];
         let batch = [rejected(6), large, rejected(8)];
-        let published =
-            tokio::time::timeout(Duration::from_secs(20), dead_letters.publish(&batch)).await;
-        assert!(matches!(published, Ok(Ok(()))), "{published:?}");
+        assert_eq!(published(&dead_letters, &batch).await, 3);
 
         let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &servers)
+            .set("bootstrap.servers", cluster.bootstrap_servers())
             .set("group.id", "read")
             .create()
             .expect("consumer");
