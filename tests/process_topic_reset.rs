@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use carepulse_service_tests::pipeline::{metric, two_days_of_events, Pipeline};
+use carepulse_model::FeedbackEvent;
+use carepulse_service_tests::pipeline::{days_of_events, metric, two_days_of_events, Pipeline};
 use carepulse_service_tests::require_clickhouse;
 
 /// Events published, the feedback topic deleted and created again, more
@@ -28,18 +29,20 @@ async fn topic_created_again(name: &str, keep_position: bool, metric_name: &str)
     // The new log also answers for minutes the old one wrote: the same
     // touchpoints again, under new ids, so that their minute rows must add
     // to the old ones, not lose to them.
-    let mut next: Vec<_> = after.to_vec();
-    next.extend(
+    let repeat = |every: usize, tag: &str| -> Vec<FeedbackEvent> {
         before
             .iter()
             .filter(|e| e.suspect.is_none())
-            .step_by(20)
+            .step_by(every)
             .map(|e| {
                 let mut e = e.clone();
-                e.event_id = format!("{}-again", e.event_id);
+                e.event_id = format!("{}-{tag}", e.event_id);
                 e
-            }),
-    );
+            })
+            .collect()
+    };
+    let mut next: Vec<_> = after.to_vec();
+    next.extend(repeat(20, "again"));
     let again = pipeline.publish(&next).await;
     let new_ends = pipeline.log_ends();
     assert!(
@@ -66,6 +69,18 @@ async fn topic_created_again(name: &str, keep_position: bool, metric_name: &str)
     let report = pipeline.check(&published).await;
     eprintln!("{} events published: {report:?}", published.len());
     assert!(report.counted > 1_000, "{report:?}");
+
+    // An ordinary restart over both logs, whose offsets overlap: the state
+    // is rebuilt from the events of both.
+    let more = pipeline.publish(&repeat(30, "later")).await;
+    published.extend(more.into_iter().map(|mut p| {
+        p.offset += old_ends[p.partition as usize];
+        p
+    }));
+    let processor = pipeline.start(name);
+    pipeline.wait_committed(name, Duration::from_secs(120));
+    processor.stop();
+    pipeline.check(&published).await;
 }
 
 /// One after the other, in a test binary of their own: tansu 0.6 loses
@@ -85,7 +100,9 @@ async fn a_lost_or_replaced_position_keeps_every_count() {
 /// first commit. Every minute must be written again.
 async fn new_group_over_events_without_minutes() {
     let pipeline = Pipeline::new("process_new_group", 2, &require_clickhouse()).await;
-    let published = pipeline.publish(&two_days_of_events(19)).await;
+    // Ten days: the new group reads again events older than the allowed
+    // lateness, which a state forgets; they must still be duplicates.
+    let published = pipeline.publish(&days_of_events(19, 10)).await;
     let first = pipeline.start("first");
     pipeline.wait_committed("first", Duration::from_secs(120));
     first.stop();

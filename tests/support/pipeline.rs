@@ -628,9 +628,15 @@ pub fn metric(name: &str) -> f64 {
 
 /// The simulated events of the two days before the current hour.
 pub fn two_days_of_events(seed: u64) -> Vec<FeedbackEvent> {
+    days_of_events(seed, 2)
+}
+
+/// The simulated events of the `days` days before the current hour.
+pub fn days_of_events(seed: u64, days: i64) -> Vec<FeedbackEvent> {
     use chrono::DurationRound;
-    let start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(48);
-    simulated_events(seed, start, 48)
+    let hours = 24 * days;
+    let start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(hours);
+    simulated_events(seed, start, hours)
 }
 
 /// Simulated events of the example hospital as the ingest service would

@@ -237,9 +237,10 @@ impl Core {
 
     /// Restores every assigned partition: a parked state whose position is
     /// the committed offset is taken back as it is; otherwise the state is
-    /// rebuilt from the counted events ClickHouse holds before the
-    /// committed offset, or from all of them when the position was lost
-    /// or points past the log (then every minute is written again).
+    /// rebuilt from every counted event ClickHouse holds for the partition
+    /// (see [`PartitionState::restored`]) and reading starts at the
+    /// committed offset, or at the log's start when the position was lost
+    /// or points past the log.
     fn restore<C: ConsumerContext>(&mut self, consumer: &BaseConsumer<C>) -> Result<(), StepError> {
         let mut tpl = TopicPartitionList::new();
         for p in &self.unrestored {
@@ -263,22 +264,25 @@ impl Core {
             + DISORDER;
         for element in committed.elements() {
             let p = element.partition();
-            // Where reading starts, and the offset below which ClickHouse
-            // holds what the state is rebuilt from: the committed offset
-            // both, unless the position was lost or points past the log;
-            // then every stored event counts (some may be past the last
-            // commit, and the messages behind them gone).
-            let (offset, restore_below) = match element.offset() {
-                Offset::Offset(o) => match self.log_start_if_reset(consumer, p, o)? {
-                    Some(start) => (start, i64::MAX),
-                    None => (o, o),
-                },
-                _ if self.warn_if_offsets_lost(p)? => (0, i64::MAX),
-                _ => (0, 0),
+            let offset = match element.offset() {
+                Offset::Offset(o) => self.log_start_if_reset(consumer, p, o)?.unwrap_or(o),
+                _ => {
+                    self.warn_if_offsets_lost(p)?;
+                    0
+                }
             };
-            if let Some(parked) = self.parked.remove(&p) {
-                if parked.next_offset == offset && restore_below == offset {
+            // Minute versions are log positions plus a base that keeps them
+            // above every version the partition's minutes have: another
+            // instance may have written past the committed offset, and a
+            // replaced log starts again from a low offset.
+            let minutes_version = self
+                .runtime
+                .block_on(sink::latest_minute_version(&self.client, p))?;
+            let base = minutes_version.saturating_sub(offset.max(0) as u64);
+            if let Some(mut parked) = self.parked.remove(&p) {
+                if parked.next_offset == offset {
                     tracing::info!(partition = p, offset, "partition taken back as it was");
+                    parked.version_base = parked.version_base.max(base);
                     self.owned.insert(p, parked);
                     self.unrestored.remove(&p);
                     continue;
@@ -286,13 +290,17 @@ impl Core {
             }
             let started = Instant::now();
             let mut state = PartitionState::new(p, offset, self.engine.clone());
-            let restored = self.runtime.block_on(sink::restore_events(
-                &self.client,
-                p,
-                restore_below,
-                horizon,
-                |event| state.restore(event),
-            ))?;
+            // Until the end the log has now, messages whose events
+            // ClickHouse may hold are read again: the state must find them
+            // duplicates, so it forgets nothing before (the restored events
+            // include later ones than the position, whose times would move
+            // the forgetting ahead of where the reading is).
+            state.catch_up_until = self.watermarks(consumer, p)?.1;
+            let restored =
+                self.runtime
+                    .block_on(sink::restore_events(&self.client, p, horizon, |event| {
+                        state.restore(event)
+                    }))?;
             let written = self
                 .runtime
                 .block_on(sink::written_snapshots(&self.client, p))?;
@@ -300,13 +308,8 @@ impl Core {
                 .runtime
                 .block_on(sink::latest_snapshot_version(&self.client, p))?;
             self.last_version = self.last_version.max(latest);
-            let minutes_version = self
-                .runtime
-                .block_on(sink::latest_minute_version(&self.client, p))?;
-            state.version_base = minutes_version.saturating_sub(offset.max(0) as u64);
-            // Beyond the committed offset, nothing says which stored events
-            // have their minutes written too.
-            state.restored(written, restore_below == i64::MAX);
+            state.version_base = base;
+            state.restored(written);
             tracing::info!(
                 partition = p,
                 offset,
@@ -336,12 +339,7 @@ impl Core {
         if offset <= 0 {
             return Ok(None);
         }
-        let (low, high) = consumer
-            .fetch_watermarks(&self.topic, partition, Duration::from_secs(10))
-            .map_err(|source| StepError::Kafka {
-                what: "reading the partition's watermarks",
-                source,
-            })?;
+        let (low, high) = self.watermarks(consumer, partition)?;
         if high >= offset {
             return Ok(None);
         }
@@ -368,15 +366,29 @@ impl Core {
         Ok(Some(low))
     }
 
-    /// Whether ClickHouse already holds events of a partition the group has
-    /// no committed offset for, said loudly: the group was re-created, the
+    /// The first offset and the end of `partition`'s log.
+    fn watermarks<C: ConsumerContext>(
+        &self,
+        consumer: &BaseConsumer<C>,
+        partition: i32,
+    ) -> Result<(i64, i64), StepError> {
+        consumer
+            .fetch_watermarks(&self.topic, partition, Duration::from_secs(10))
+            .map_err(|source| StepError::Kafka {
+                what: "reading the partition's watermarks",
+                source,
+            })
+    }
+
+    /// Says so loudly when ClickHouse already holds events of a partition
+    /// the group has no committed offset for: the group was re-created, the
     /// topic was deleted (which deletes its offsets), or the broker expired
     /// the offsets (Kafka's `offsets.retention.minutes`, 7 days by default,
-    /// after the last processor stopped). The state is then rebuilt from
-    /// every event ClickHouse holds and the partition read from its earliest
-    /// message: what was counted before is kept, and a message read again
-    /// is a duplicate (see docs/processing.md for the limits).
-    fn warn_if_offsets_lost(&self, partition: i32) -> Result<bool, StepError> {
+    /// after the last processor stopped). The partition is read from its
+    /// earliest message on top of the state rebuilt from those events: what
+    /// was counted before is kept, and a message read again is a duplicate
+    /// (see docs/processing.md for the limits).
+    fn warn_if_offsets_lost(&self, partition: i32) -> Result<(), StepError> {
         let stored = self
             .runtime
             .block_on(sink::stored_events(&self.client, partition))?;
@@ -390,7 +402,7 @@ impl Core {
                  (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
             );
         }
-        Ok(stored > 0)
+        Ok(())
     }
 
     /// Whether the next flush writes the rolling-window snapshots.

@@ -27,16 +27,19 @@
 //! State is a function of the messages before an offset: the engine counts
 //! an event id once (first occurrence in partition order), and lateness is
 //! `received_at - occurred_at`, which a redelivery carries unchanged. So:
-//! - **crash** anywhere: the next owner rebuilds the state from the
-//!   counted events ClickHouse holds *before the committed offset*
-//!   (`feedback_events`, `FINAL`; events that can still matter: touchpoints
-//!   within the allowed lateness plus the longest window plus an hour of
-//!   the partition's latest `received_at`), then re-reads from the
-//!   committed offset. Rows written after the commit are written again
-//!   with the same content: `feedback_events` and the audit tables are
-//!   `ReplacingMergeTree`s keyed by event id (or offset), and a minute row
-//!   of version `v` always holds the counts of the messages before `v`, so
-//!   the highest version wins and is right;
+//! - **crash** anywhere: the next owner rebuilds the state from every
+//!   counted event ClickHouse holds for the partition (`feedback_events`,
+//!   `FINAL`; events that can still matter: touchpoints within the allowed
+//!   lateness plus the longest window plus an hour of the partition's
+//!   latest `received_at`), including those stored past the committed
+//!   offset, writes again every minute that can still change (such events
+//!   may lack their minute rows), then re-reads from the committed offset:
+//!   a message whose event is stored already is a duplicate. The audit
+//!   tables are `ReplacingMergeTree`s keyed by event id (or offset), so
+//!   writing their rows again changes nothing; minute rows are written
+//!   with versions above every version the partition's minutes have, from
+//!   a state that holds every stored event, so the highest version wins
+//!   and is right;
 //! - **redelivery** of a message already handled (offset below the
 //!   position): skipped; a **duplicate post** (new offset, same event id):
 //!   counted as `duplicate`, nothing written;

@@ -74,6 +74,11 @@ pub struct PartitionState {
     /// Added to the position to give the version of minute rows, so that
     /// versions keep growing when a new log starts again from a low offset.
     pub version_base: u64,
+    /// While the position is below this offset, nothing is forgotten:
+    /// after a restore, messages whose events ClickHouse holds are read
+    /// again (from the committed offset, or from the log's start), and each
+    /// must still be found a duplicate.
+    pub catch_up_until: i64,
     max_minute: i64,
     max_received: Option<DateTime<Utc>>,
     /// The counts last written for each window of each engine key.
@@ -94,6 +99,7 @@ impl PartitionState {
             next_offset: committed,
             committed,
             version_base: 0,
+            catch_up_until: 0,
             max_minute: i64::MIN,
             max_received: None,
             written: HashMap::default(),
@@ -110,24 +116,18 @@ impl PartitionState {
         }
     }
 
-    /// Ends a restore: the restored minutes are in ClickHouse already, and
-    /// `stored` holds the snapshot rows ClickHouse has for the partition.
-    /// Ids and minutes that can no longer change are forgotten as after a
-    /// flush, so that a restored state judges a message as the state it
-    /// replaces would have (a retry after the allowed lateness is late,
-    /// not a duplicate, either way).
-    ///
-    /// With `rewrite`, the events came from beyond any committed offset,
-    /// where a crash may have left events stored without their minutes:
-    /// every minute held is written again at the next flush instead, and
-    /// nothing is forgotten before that.
-    pub fn restored(&mut self, stored: Vec<SnapshotRow>, rewrite: bool) {
-        if rewrite {
-            self.engine.mark_all_changed();
-        } else {
-            self.engine.drain_minutes();
-            self.forget_settled();
-        }
+    /// Ends a restore from every event ClickHouse holds for the partition;
+    /// `stored` holds its snapshot rows. Ids and minutes that can no longer
+    /// change are forgotten as after a flush (unless catching up), so that
+    /// a restored state judges a message as the state it replaces would
+    /// have (a retry after the allowed lateness is late, not a duplicate,
+    /// either way). Every minute held is written again at the next flush:
+    /// events stored past the committed offset (a crash between the
+    /// events' insert and the commit) may lack their minute rows, and
+    /// nothing says which.
+    pub fn restored(&mut self, stored: Vec<SnapshotRow>) {
+        self.forget_settled();
+        self.engine.mark_all_changed();
         self.written.clear();
         self.stored = stored;
     }
@@ -288,6 +288,9 @@ impl PartitionState {
     /// Forgets what can no longer change (see `Engine::forget_settled`),
     /// keeping [`DISORDER`] to spare.
     pub fn forget_settled(&mut self) {
+        if self.next_offset < self.catch_up_until {
+            return;
+        }
         if let Some(received) = self.max_received {
             self.engine.forget_settled(received - DISORDER);
         }
@@ -333,7 +336,7 @@ mod tests {
         for payload in [&first, &later] {
             restored.restore(&EventView::from_json(payload).expect("event"));
         }
-        restored.restored(Vec::new(), false);
+        restored.restored(Vec::new());
 
         // A client resends event "a" eight days after the touchpoint.
         let retry = event("a", "2026-11-01T10:00:00Z", "2026-11-09T11:00:00Z");

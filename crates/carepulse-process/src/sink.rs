@@ -111,13 +111,13 @@ struct Latest {
     events: u64,
 }
 
-/// Replays into `each` the counted events of `partition` stored before
-/// offset `committed` that can still matter: touchpoints not older than
-/// `horizon` before the partition's latest `received_at`. Returns how many.
+/// Replays into `each` the counted events ClickHouse holds for `partition`
+/// that can still matter: touchpoints not older than `horizon` before the
+/// partition's latest `received_at`. Returns how many. The offset plays no
+/// part: events of a log that was replaced share offsets with the new one.
 pub async fn restore_events(
     client: &Client,
     partition: i32,
-    committed: i64,
     horizon: TimeDelta,
     mut each: impl FnMut(&EventView<'_>),
 ) -> Result<u64, SinkError> {
@@ -125,16 +125,12 @@ pub async fn restore_events(
         what: format!("restore of partition {partition}"),
         source,
     };
-    if committed <= 0 {
-        return Ok(0);
-    }
     let latest = client
         .query(
             "SELECT toUInt32(max(received_at)) AS received, count() AS events FROM feedback_events \
-             WHERE kafka_partition = ? AND kafka_offset < ?",
+             WHERE kafka_partition = ?",
         )
         .bind(partition as u16)
-        .bind(committed as u64)
         .fetch_one::<Latest>()
         .await
         .map_err(error)?;
@@ -143,15 +139,15 @@ pub async fn restore_events(
     }
     let latest_received =
         DateTime::<Utc>::from_timestamp(i64::from(latest.received), 0).unwrap_or_default();
-    let from = seconds(&(latest_received - horizon));
+    // From a whole hour, so that no minute or hour is restored in part.
+    let from = seconds(&(latest_received - horizon)) / 3600 * 3600;
     let mut cursor = client
         .query(
             "SELECT payload FROM feedback_events FINAL \
-             WHERE kafka_partition = ? AND kafka_offset < ? AND occurred_at >= toDateTime(?) \
-             ORDER BY kafka_offset",
+             WHERE kafka_partition = ? AND occurred_at >= toDateTime(?) \
+             ORDER BY received_at, kafka_offset",
         )
         .bind(partition as u16)
-        .bind(committed as u64)
         .bind(from)
         .fetch::<StoredEvent>()
         .map_err(error)?;
