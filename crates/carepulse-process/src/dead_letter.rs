@@ -55,18 +55,21 @@ impl DeadLetters {
     /// Publishes every message and waits until the broker acknowledged all
     /// of them. When the producer's queue is full (a batch can reject more
     /// messages than it holds), waits for what is queued to be
-    /// acknowledged, then goes on.
+    /// acknowledged, then goes on. A message refused as too large is sent
+    /// again on its own, cut short if it must be.
     pub async fn publish(&self, rejected: &[Rejected]) -> Result<(), KafkaError> {
         let mut deliveries = Vec::with_capacity(rejected.len());
         for r in rejected {
-            let delivery = match self.send(r, false) {
-                Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull))
-                    if !deliveries.is_empty() =>
-                {
+            let delivery = match self.send(r, usize::MAX) {
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {
                     self.settle(&mut deliveries).await?;
-                    self.send(r, false)?
+                    self.send_alone(r).await?;
+                    continue;
                 }
-                Err(e) if too_large(&e) => self.send(r, true)?,
+                Err(e) if too_large(&e) => {
+                    self.send_alone(r).await?;
+                    continue;
+                }
                 other => other?,
             };
             deliveries.push((r, delivery));
@@ -74,17 +77,16 @@ impl DeadLetters {
         self.settle(&mut deliveries).await
     }
 
-    /// Waits for each acknowledgement; a message refused as too large is
-    /// sent again cut short.
+    /// Waits for each acknowledgement.
     async fn settle(
         &self,
         deliveries: &mut Vec<(&Rejected, Acknowledgement)>,
     ) -> Result<(), KafkaError> {
         for (r, delivery) in deliveries.drain(..) {
             match delivery.await {
-                Err(e) if too_large(&e) => {
-                    self.send(r, true)?.await?;
-                }
+                // The broker refuses a whole batch: this message may be
+                // small, and fit when sent alone.
+                Err(e) if too_large(&e) => self.send_alone(r).await?,
                 other => {
                     other?;
                 }
@@ -93,7 +95,46 @@ impl DeadLetters {
         Ok(())
     }
 
-    fn send(&self, r: &Rejected, cut: bool) -> Result<Acknowledgement, KafkaError> {
+    /// Sends `r` alone and waits for it, waiting for queue space if need
+    /// be: whole first, then cut to [`CUT_TO`] bytes, then to a quarter of
+    /// that each time it is refused again (down to the headers alone), so
+    /// that it always ends up sent.
+    async fn send_alone(&self, r: &Rejected) -> Result<(), KafkaError> {
+        let mut limit = usize::MAX;
+        loop {
+            let answer = match self.send(r, limit) {
+                Ok(delivery) => delivery.await.map(drop),
+                Err(KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(()) if limit < r.payload.len().max(r.key.as_ref().map_or(0, Vec::len)) => {
+                    ::metrics::counter!(crate::metrics::DEAD_LETTERS_CUT).increment(1);
+                    tracing::warn!(
+                        origin = format!("{}/{}", r.row.kafka_partition, r.row.kafka_offset),
+                        bytes = r.payload.len(),
+                        "a rejected message was too large for the dead-letter topic; sent its first {limit} bytes"
+                    );
+                    return Ok(());
+                }
+                Err(e) if too_large(&e) && limit > 0 => {
+                    limit = if limit == usize::MAX {
+                        self.cut_to
+                    } else {
+                        limit / 4
+                    };
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Queues `r` with its payload and key cut to `limit` bytes (with the
+    /// full length in a header when anything was cut).
+    fn send(&self, r: &Rejected, limit: usize) -> Result<Acknowledgement, KafkaError> {
         let origin = format!("{}/{}", r.row.kafka_partition, r.row.kafka_offset);
         let full_length = r.payload.len().to_string();
         let mut headers = OwnedHeaders::new()
@@ -105,23 +146,17 @@ impl DeadLetters {
                 key: ORIGIN_HEADER,
                 value: Some(origin.as_bytes()),
             });
-        let mut payload = &r.payload[..];
+        let payload = &r.payload[..r.payload.len().min(limit)];
+        let key = r.key.as_deref().map(|k| &k[..k.len().min(limit)]);
+        let cut =
+            payload.len() < r.payload.len() || key.map(<[u8]>::len) != r.key.as_ref().map(Vec::len);
         if cut {
-            ::metrics::counter!(crate::metrics::DEAD_LETTERS_CUT).increment(1);
-            tracing::warn!(
-                origin,
-                bytes = r.payload.len(),
-                "a rejected message is too large for the dead-letter topic; sending its first {} bytes",
-                self.cut_to
-            );
-            payload = &payload[..payload.len().min(self.cut_to)];
             headers = headers.insert(Header {
                 key: TRUNCATED_HEADER,
                 value: Some(full_length.as_bytes()),
             });
         }
-        self.producer
-            .send(&self.topic, r.key.as_deref(), payload, Some(headers))
+        self.producer.send(&self.topic, key, payload, Some(headers))
     }
 
     /// Waits for messages still queued.
@@ -223,18 +258,12 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_message_too_large_for_the_producer_is_sent_cut_short() {
+    /// Payload length, key length and the truncation header of each
+    /// message on `dead`, in order (waits for `n` of them).
+    fn read_back(cluster: &Cluster, n: usize) -> Vec<(usize, usize, Option<String>)> {
         use rdkafka::consumer::{BaseConsumer, Consumer};
         use rdkafka::message::Headers;
         use rdkafka::{Message, Offset, TopicPartitionList};
-        let (cluster, mut dead_letters) = mock(&[("message.max.bytes", "1000")]);
-        dead_letters.cut_to = 500;
-        let mut large = rejected(7);
-        large.payload = vec![b'x'; 5_000];
-        let batch = [rejected(6), large, rejected(8)];
-        assert_eq!(published(&dead_letters, &batch).await, 3);
-
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", cluster.bootstrap_servers())
             .set("group.id", "read")
@@ -246,20 +275,61 @@ mod tests {
         consumer.assign(&tpl).expect("assign");
         let mut seen = Vec::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while seen.len() < 3 && std::time::Instant::now() < deadline {
+        while seen.len() < n && std::time::Instant::now() < deadline {
             if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
                 let cut = m.headers().and_then(|h| {
                     h.iter()
                         .find(|h| h.key == TRUNCATED_HEADER)
                         .and_then(|h| h.value.map(|v| String::from_utf8_lossy(v).into_owned()))
                 });
-                seen.push((m.payload().map_or(0, <[u8]>::len), cut));
+                let len = |b: Option<&[u8]>| b.map_or(0, <[u8]>::len);
+                seen.push((len(m.payload()), len(m.key()), cut));
             }
         }
+        seen
+    }
+
+    #[tokio::test]
+    async fn a_message_too_large_for_the_producer_is_sent_cut_short() {
+        let (cluster, mut dead_letters) = mock(&[("message.max.bytes", "1000")]);
+        dead_letters.cut_to = 500;
+        let mut large = rejected(7);
+        large.payload = vec![b'x'; 5_000];
+        let mut large_key = rejected(8);
+        large_key.key = Some(vec![b'k'; 5_000]);
+        let batch = [rejected(6), large, large_key, rejected(9)];
+        assert_eq!(published(&dead_letters, &batch).await, 4);
+        let full = Some("5000".to_owned());
+        let cut_key = Some("1".to_owned());
         assert_eq!(
-            seen,
-            [(1, None), (500, Some("5000".to_owned())), (1, None)],
-            "each message once, the large one cut short with its full length"
+            read_back(&cluster, 4),
+            [
+                (1, 0, None),
+                (500, 0, full),
+                (1, 500, cut_key),
+                (1, 0, None)
+            ],
+            "each message once; the large payload and the large key cut short, \
+             with the payload's full length"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_the_large_message_of_a_refused_batch_is_cut() {
+        use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+        let (cluster, dead_letters) = mock(&[("linger.ms", "50"), ("enable.idempotence", "true")]);
+        // The broker refuses the first request, the whole batch, as too
+        // large; sent again alone, each fits.
+        cluster.request_errors(
+            RDKafkaApiKey::Produce,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE],
+        );
+        let batch = [rejected(1), rejected(2), rejected(3)];
+        assert_eq!(published(&dead_letters, &batch).await, 3);
+        assert_eq!(
+            read_back(&cluster, 3),
+            [(1, 0, None), (1, 0, None), (1, 0, None)],
+            "sent whole, unmarked"
         );
     }
 }
