@@ -290,12 +290,18 @@ impl Core {
             }
             let started = Instant::now();
             let mut state = PartitionState::new(p, offset, self.engine.clone());
-            // Until the end the log has now, messages whose events
-            // ClickHouse may hold are read again: the state must find them
-            // duplicates, so it forgets nothing before (the restored events
-            // include later ones than the position, whose times would move
-            // the forgetting ahead of where the reading is).
-            state.catch_up_until = self.watermarks(consumer, p)?.1;
+            // Up to the last stored event (and the log's end), messages
+            // whose events ClickHouse holds are read again: the state must
+            // find them duplicates, so it forgets nothing before (the
+            // restored events include later ones than the position, whose
+            // times would move the forgetting ahead of where the reading
+            // is). Beyond, the state forgets as usual, however long the
+            // backlog.
+            let last_stored = self
+                .runtime
+                .block_on(sink::last_stored_offset(&self.client, p))?;
+            let log_end = self.watermarks(consumer, p)?.1;
+            state.catch_up_until = log_end.min(last_stored.map_or(0, |o| o + 1));
             let restored =
                 self.runtime
                     .block_on(sink::restore_events(&self.client, p, horizon, |event| {

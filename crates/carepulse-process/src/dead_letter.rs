@@ -1,7 +1,7 @@
 //! The dead-letter topic: messages that could not be decoded or validated,
-//! whole, with the reason and their origin in headers. A message the
-//! broker refuses as too large is sent cut to its first 64 KiB, with its
-//! full length in a header, rather than stalling the processor for ever.
+//! whole, with the reason and their origin in headers. A message refused
+//! as too large is sent again alone, and cut short (its full length in a
+//! header) if it still does not fit, rather than stalling the processor.
 
 use std::time::Duration;
 

@@ -47,7 +47,7 @@ pub fn describe() {
         );
         metrics::describe_counter!(
             DEAD_LETTERS_CUT,
-            "rejected messages too large for the dead-letter topic, sent cut to their first 64 KiB"
+            "rejected messages too large for the dead-letter topic even alone, sent cut short"
         );
         metrics::describe_histogram!(
             FRESHNESS_SECONDS,

@@ -203,6 +203,15 @@ pub async fn latest_minute_version(client: &Client, partition: i32) -> Result<u6
     number_of(client, sql, partition, "reading the minute version").await
 }
 
+/// The highest offset of the events ClickHouse holds for `partition`, if
+/// any.
+pub async fn last_stored_offset(client: &Client, partition: i32) -> Result<Option<i64>, SinkError> {
+    let sql = "SELECT if(count() = 0, 0, max(kafka_offset) + 1) FROM feedback_events \
+               WHERE kafka_partition = ?";
+    let next = number_of(client, sql, partition, "reading the last stored offset").await?;
+    Ok(next.checked_sub(1).map(|o| o as i64))
+}
+
 /// How many events of `partition` ClickHouse holds.
 pub async fn stored_events(client: &Client, partition: i32) -> Result<u64, SinkError> {
     let sql = "SELECT count() FROM feedback_events WHERE kafka_partition = ?";
