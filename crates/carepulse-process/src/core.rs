@@ -68,7 +68,8 @@ struct Batch {
     events: EncodedChunks,
     uncounted: Vec<UncountedRow>,
     rejected: Vec<Rejected>,
-    minutes: Vec<(u64, Vec<MinuteRow>)>,
+    /// Minute rows by partition, with the version they are written with.
+    minutes: Vec<(i32, u64, Vec<MinuteRow>)>,
     snapshots: Vec<SnapshotRow>,
     received: Vec<chrono::DateTime<Utc>>,
     duplicates: u64,
@@ -181,8 +182,15 @@ impl Core {
             }
             if let Some(batch) = &mut self.batch {
                 // The next owner replays from the committed offset; this
-                // instance must not commit for the partition any more.
+                // instance must not commit for the partition any more, nor
+                // write its minute and snapshot rows later: their versions
+                // could beat the next owner's newer rows. (Its events and
+                // audit rows are the same whoever writes them.)
                 batch.offsets.retain(|(q, _)| q != p);
+                batch.minutes.retain(|(q, _, _)| q != p);
+                batch
+                    .snapshots
+                    .retain(|r| i32::from(r.kafka_partition) != *p);
             }
         }
         self.set_assigned_gauge();
@@ -279,6 +287,12 @@ impl Core {
                 .runtime
                 .block_on(sink::latest_minute_version(&self.client, p))?;
             let base = minutes_version.saturating_sub(offset.max(0) as u64);
+            // Snapshot versions are milliseconds, kept above the partition's
+            // highest, which another instance's clock may have set.
+            let latest = self
+                .runtime
+                .block_on(sink::latest_snapshot_version(&self.client, p))?;
+            self.last_version = self.last_version.max(latest);
             if let Some(mut parked) = self.parked.remove(&p) {
                 if parked.next_offset == offset {
                     tracing::info!(partition = p, offset, "partition taken back as it was");
@@ -310,10 +324,6 @@ impl Core {
             let written = self
                 .runtime
                 .block_on(sink::written_snapshots(&self.client, p))?;
-            let latest = self
-                .runtime
-                .block_on(sink::latest_snapshot_version(&self.client, p))?;
-            self.last_version = self.last_version.max(latest);
             state.version_base = base;
             state.restored(written);
             tracing::info!(
@@ -431,7 +441,8 @@ impl Core {
             batch.rejected.extend(pending.rejected);
             batch.received.extend(pending.received);
             batch.duplicates += pending.duplicates;
-            batch.minutes.push(state.minute_rows());
+            let (version, rows) = state.minute_rows();
+            batch.minutes.push((state.partition, version, rows));
             if snapshot_due {
                 let started = Instant::now();
                 batch.snapshots.extend(state.snapshot_rows(now, version));
@@ -533,7 +544,7 @@ impl Core {
                     let rows: Vec<MinuteCountWrite<'_>> = batch
                         .minutes
                         .iter()
-                        .flat_map(|(version, rows)| {
+                        .flat_map(|(_, version, rows)| {
                             rows.iter().map(|row| MinuteCountWrite::new(row, *version))
                         })
                         .collect();
@@ -639,5 +650,57 @@ mod tests {
         core.assign(&[1, 3]);
         assert_eq!(core.parked.keys().copied().collect::<Vec<_>>(), [1]);
         assert_eq!(core.unrestored.iter().copied().collect::<Vec<_>>(), [1, 3]);
+    }
+
+    // ClickHouse and the broker are closed ports: the flush before the
+    // revocation fails, as when ClickHouse is down during a rebalance.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_revoked_partition_leaves_no_minute_or_snapshot_rows_to_write_later() {
+        let settings = ProcessSettings {
+            retry_initial_ms: 1,
+            retry_max_ms: 1,
+            ..ProcessSettings::default()
+        };
+        let kafka = KafkaSettings {
+            brokers: "127.0.0.1:1".into(),
+            ..KafkaSettings::default()
+        };
+        let mut core = Core::new(
+            settings,
+            Client::default().with_url("http://127.0.0.1:1"),
+            Handle::current(),
+            DeadLetters::new(&kafka).expect("producer"),
+            "feedback".into(),
+        );
+        let event = serde_json::json!({
+            "v": 1, "event_id": "e1", "occurred_at": "2026-11-21T09:15:00Z",
+            "responded_at": "2026-11-21T09:15:00Z", "received_at": "2026-11-21T09:15:02Z",
+            "organisation": "o", "facility": "f", "department": "ed", "journey": "ed-visit",
+            "stage": "triage", "touchpoint": "t", "experience": "customer", "channel": "kiosk",
+            "respondent_role": "unknown", "questionnaire": "q",
+            "overall": { "question": "overall", "scale": "smiley_4", "value": "happy" },
+            "consent_to_contact": false
+        })
+        .to_string()
+        .into_bytes();
+        for p in [0, 1] {
+            let mut state = PartitionState::new(p, 0, core.engine.clone());
+            state.handle(0, None, event.clone(), Utc::now());
+            core.owned.insert(p, state);
+        }
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", "127.0.0.1:1")
+            .set("group.id", "test")
+            .create()
+            .expect("consumer");
+        let revoke = tokio::task::block_in_place(|| {
+            core.revoke(&consumer, &[0]);
+            core.batch.take()
+        });
+        let batch = revoke.expect("the failed flush is kept for a retry");
+        let partitions: Vec<i32> = batch.minutes.iter().map(|(p, _, _)| *p).collect();
+        assert_eq!(partitions, [1], "only the kept partition's minutes");
+        assert!(!batch.snapshots.is_empty());
+        assert!(batch.snapshots.iter().all(|r| r.kafka_partition == 1));
     }
 }
