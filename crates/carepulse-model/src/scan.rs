@@ -194,6 +194,11 @@ impl<'a> Scan<'a> {
     /// The next byte after whitespace, not consumed.
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
+        // Compact JSON: no whitespace to skip.
+        let first = *bytes.get(self.at)?;
+        if first > b' ' {
+            return Some(first);
+        }
         loop {
             match *bytes.get(self.at)? {
                 b' ' | b'\n' | b'\r' | b'\t' => self.at += 1,
