@@ -272,10 +272,18 @@ impl Core {
             + DISORDER;
         for element in committed.elements() {
             let p = element.partition();
+            let stored = self.runtime.block_on(sink::stored(&self.client, p))?;
+            let (low, high) = consumer
+                .fetch_watermarks(&self.topic, p, Duration::from_secs(10))
+                .map_err(|source| StepError::Kafka {
+                    what: "reading the partition's watermarks",
+                    source,
+                })?;
             let offset = match element.offset() {
-                Offset::Offset(o) => self.log_start_if_reset(consumer, p, o)?.unwrap_or(o),
+                Offset::Offset(o) if o > high => self.read_from_log_start(consumer, p, o, low)?,
+                Offset::Offset(o) => o,
                 _ => {
-                    self.warn_if_offsets_lost(p)?;
+                    warn_if_offsets_lost(p, stored.events);
                     0
                 }
             };
@@ -311,16 +319,16 @@ impl Core {
             // times would move the forgetting ahead of where the reading
             // is). Beyond, the state forgets as usual, however long the
             // backlog.
-            let last_stored = self
-                .runtime
-                .block_on(sink::last_stored_offset(&self.client, p))?;
-            let log_end = self.watermarks(consumer, p)?.1;
-            state.catch_up_until = log_end.min(last_stored.map_or(0, |o| o + 1));
-            let restored =
-                self.runtime
-                    .block_on(sink::restore_events(&self.client, p, horizon, |event| {
-                        state.restore(event)
-                    }))?;
+            if stored.events > 0 {
+                state.catch_up_until = high.min(stored.last_offset as i64 + 1);
+            }
+            let restored = self.runtime.block_on(sink::restore_events(
+                &self.client,
+                p,
+                &stored,
+                horizon,
+                |event| state.restore(event),
+            ))?;
             let written = self
                 .runtime
                 .block_on(sink::written_snapshots(&self.client, p))?;
@@ -340,25 +348,19 @@ impl Core {
         Ok(())
     }
 
-    /// The first offset of the partition's log if the log ends before the
+    /// Moves the consumer to `low`, the start of a log that ends before the
     /// committed `offset`: the broker lost the end of the log (an unclean
     /// leader election, storage restored from a backup), or the topic was
-    /// created again while the group kept its offsets. The consumer is
-    /// moved to the log's start, and the state starts there too, or every
-    /// message below the old position would be skipped as a redelivery.
-    fn log_start_if_reset<C: ConsumerContext>(
+    /// created again while the group kept its offsets. The state starts
+    /// there too, or every message below the old position would be skipped
+    /// as a redelivery.
+    fn read_from_log_start<C: ConsumerContext>(
         &self,
         consumer: &BaseConsumer<C>,
         partition: i32,
         offset: i64,
-    ) -> Result<Option<i64>, StepError> {
-        if offset <= 0 {
-            return Ok(None);
-        }
-        let (low, high) = self.watermarks(consumer, partition)?;
-        if high >= offset {
-            return Ok(None);
-        }
+        low: i64,
+    ) -> Result<i64, StepError> {
         consumer
             .seek(
                 &self.topic,
@@ -374,51 +376,11 @@ impl Core {
         tracing::error!(
             partition,
             committed = offset,
-            log_end = high,
             "the partition's log ends before the committed offset (topic re-created, or the \
              broker lost messages): reading it from its start, {low}, on top of the state \
              ClickHouse holds (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
         );
-        Ok(Some(low))
-    }
-
-    /// The first offset and the end of `partition`'s log.
-    fn watermarks<C: ConsumerContext>(
-        &self,
-        consumer: &BaseConsumer<C>,
-        partition: i32,
-    ) -> Result<(i64, i64), StepError> {
-        consumer
-            .fetch_watermarks(&self.topic, partition, Duration::from_secs(10))
-            .map_err(|source| StepError::Kafka {
-                what: "reading the partition's watermarks",
-                source,
-            })
-    }
-
-    /// Says so loudly when ClickHouse already holds events of a partition
-    /// the group has no committed offset for: the group was re-created, the
-    /// topic was deleted (which deletes its offsets), or the broker expired
-    /// the offsets (Kafka's `offsets.retention.minutes`, 7 days by default,
-    /// after the last processor stopped). The partition is read from its
-    /// earliest message on top of the state rebuilt from those events: what
-    /// was counted before is kept, and a message read again is a duplicate
-    /// (see docs/processing.md for the limits).
-    fn warn_if_offsets_lost(&self, partition: i32) -> Result<(), StepError> {
-        let stored = self
-            .runtime
-            .block_on(sink::stored_events(&self.client, partition))?;
-        if stored > 0 {
-            ::metrics::counter!(metrics::OFFSETS_LOST).increment(1);
-            tracing::error!(
-                partition,
-                stored,
-                "no committed offset, but ClickHouse holds events of this partition: \
-                 rebuilding its state from them and reading it from the earliest message \
-                 (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
-            );
-        }
-        Ok(())
+        Ok(low)
     }
 
     /// Whether the next flush writes the rolling-window snapshots.
@@ -604,6 +566,27 @@ impl Core {
     /// Waits for dead letters still queued (at shutdown).
     pub fn close(&self) {
         self.dead_letters.flush(Duration::from_secs(10));
+    }
+}
+
+/// Says so loudly when ClickHouse already holds events (`stored`) of a
+/// partition the group has no committed offset for: the group was
+/// re-created, the topic was deleted (which deletes its offsets), or the
+/// broker expired the offsets (Kafka's `offsets.retention.minutes`, 7 days
+/// by default, after the last processor stopped). The partition is read
+/// from its earliest message on top of the state rebuilt from those events:
+/// what was counted before is kept, and a message read again is a duplicate
+/// (see docs/processing.md for the limits).
+fn warn_if_offsets_lost(partition: i32, stored: u64) {
+    if stored > 0 {
+        ::metrics::counter!(metrics::OFFSETS_LOST).increment(1);
+        tracing::error!(
+            partition,
+            stored,
+            "no committed offset, but ClickHouse holds events of this partition: \
+             rebuilding its state from them and reading it from the earliest message \
+             (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
+        );
     }
 }
 

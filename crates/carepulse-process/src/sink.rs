@@ -105,40 +105,50 @@ struct StoredEvent {
     payload: String,
 }
 
+/// What ClickHouse holds of a partition's counted events.
 #[derive(Debug, Row, Deserialize)]
-struct Latest {
+pub struct Stored {
+    /// How many.
+    pub events: u64,
+    /// The highest offset (0 when there are none).
+    pub last_offset: u64,
+    /// The latest `received_at`, in seconds.
     received: u32,
-    events: u64,
+}
+
+/// What ClickHouse holds of the counted events of `partition`.
+pub async fn stored(client: &Client, partition: i32) -> Result<Stored, SinkError> {
+    client
+        .query(
+            "SELECT count() AS events, max(kafka_offset) AS last_offset, \
+             toUInt32(max(received_at)) AS received FROM feedback_events WHERE kafka_partition = ?",
+        )
+        .bind(partition as u16)
+        .fetch_one::<Stored>()
+        .await
+        .map_err(failed(format!(
+            "reading the stored events of partition {partition}"
+        )))
 }
 
 /// Replays into `each` the counted events ClickHouse holds for `partition`
-/// that can still matter: touchpoints not older than `horizon` before the
-/// partition's latest `received_at`. Returns how many. The offset plays no
-/// part: events of a log that was replaced share offsets with the new one.
+/// (`stored` says what they are) that can still matter: touchpoints not
+/// older than `horizon` before the partition's latest `received_at`.
+/// Returns how many. The offset plays no part: events of a log that was
+/// replaced share offsets with the new one.
 pub async fn restore_events(
     client: &Client,
     partition: i32,
+    stored: &Stored,
     horizon: TimeDelta,
     mut each: impl FnMut(&EventView<'_>),
 ) -> Result<u64, SinkError> {
-    let error = |source| SinkError {
-        what: format!("restore of partition {partition}"),
-        source,
-    };
-    let latest = client
-        .query(
-            "SELECT toUInt32(max(received_at)) AS received, count() AS events FROM feedback_events \
-             WHERE kafka_partition = ?",
-        )
-        .bind(partition as u16)
-        .fetch_one::<Latest>()
-        .await
-        .map_err(error)?;
-    if latest.events == 0 {
+    let error = failed(format!("restore of partition {partition}"));
+    if stored.events == 0 {
         return Ok(0);
     }
     let latest_received =
-        DateTime::<Utc>::from_timestamp(i64::from(latest.received), 0).unwrap_or_default();
+        DateTime::<Utc>::from_timestamp(i64::from(stored.received), 0).unwrap_or_default();
     // From a whole hour, so that no minute or hour is restored in part.
     let from = seconds(&(latest_received - horizon)) / 3600 * 3600;
     let mut cursor = client
@@ -150,9 +160,9 @@ pub async fn restore_events(
         .bind(partition as u16)
         .bind(from)
         .fetch::<StoredEvent>()
-        .map_err(error)?;
+        .map_err(&error)?;
     let mut n = 0;
-    while let Some(row) = cursor.next().await.map_err(error)? {
+    while let Some(row) = cursor.next().await.map_err(&error)? {
         match EventView::from_json(row.payload.as_bytes()) {
             Ok(event) => {
                 each(&event);
@@ -179,10 +189,9 @@ pub async fn written_snapshots(
         .bind(partition as u16)
         .fetch_all::<SnapshotRow>()
         .await
-        .map_err(|source| SinkError {
-            what: format!("reading the snapshots of partition {partition}"),
-            source,
-        })
+        .map_err(failed(format!(
+            "reading the snapshots of partition {partition}"
+        )))
 }
 
 /// The highest version of any snapshot row of `partition` (0 if none), so
@@ -203,21 +212,6 @@ pub async fn latest_minute_version(client: &Client, partition: i32) -> Result<u6
     number_of(client, sql, partition, "reading the minute version").await
 }
 
-/// The highest offset of the events ClickHouse holds for `partition`, if
-/// any.
-pub async fn last_stored_offset(client: &Client, partition: i32) -> Result<Option<i64>, SinkError> {
-    let sql = "SELECT if(count() = 0, 0, max(kafka_offset) + 1) FROM feedback_events \
-               WHERE kafka_partition = ?";
-    let next = number_of(client, sql, partition, "reading the last stored offset").await?;
-    Ok(next.checked_sub(1).map(|o| o as i64))
-}
-
-/// How many events of `partition` ClickHouse holds.
-pub async fn stored_events(client: &Client, partition: i32) -> Result<u64, SinkError> {
-    let sql = "SELECT count() FROM feedback_events WHERE kafka_partition = ?";
-    number_of(client, sql, partition, "counting the stored events").await
-}
-
 /// The one number `sql` gives for `partition` (its only parameter).
 async fn number_of(
     client: &Client,
@@ -230,8 +224,13 @@ async fn number_of(
         .bind(partition as u16)
         .fetch_one::<u64>()
         .await
-        .map_err(|source| SinkError {
-            what: format!("{what} of partition {partition}"),
-            source,
-        })
+        .map_err(failed(format!("{what} of partition {partition}")))
+}
+
+/// Names `what` failed, for `map_err`.
+fn failed(what: String) -> impl Fn(clickhouse::error::Error) -> SinkError {
+    move |source| SinkError {
+        what: what.clone(),
+        source,
+    }
 }
