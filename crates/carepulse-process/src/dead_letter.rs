@@ -111,10 +111,10 @@ impl DeadLetters {
                 Err(e) => Err(e),
             };
             match answer {
-                Ok(()) if limit < r.payload.len().max(r.key.as_ref().map_or(0, Vec::len)) => {
+                Ok(()) if is_cut(r, limit) => {
                     ::metrics::counter!(crate::metrics::DEAD_LETTERS_CUT).increment(1);
                     tracing::warn!(
-                        origin = format!("{}/{}", r.row.kafka_partition, r.row.kafka_offset),
+                        origin = origin(r),
                         bytes = r.payload.len(),
                         "a rejected message was too large for the dead-letter topic; sent its first {limit} bytes"
                     );
@@ -135,7 +135,7 @@ impl DeadLetters {
     /// Queues `r` with its payload and key cut to `limit` bytes (with the
     /// full length in a header when anything was cut).
     fn send(&self, r: &Rejected, limit: usize) -> Result<Acknowledgement, KafkaError> {
-        let origin = format!("{}/{}", r.row.kafka_partition, r.row.kafka_offset);
+        let origin = origin(r);
         let full_length = r.payload.len().to_string();
         let mut headers = OwnedHeaders::new()
             .insert(Header {
@@ -148,9 +148,7 @@ impl DeadLetters {
             });
         let payload = &r.payload[..r.payload.len().min(limit)];
         let key = r.key.as_deref().map(|k| &k[..k.len().min(limit)]);
-        let cut =
-            payload.len() < r.payload.len() || key.map(<[u8]>::len) != r.key.as_ref().map(Vec::len);
-        if cut {
+        if is_cut(r, limit) {
             headers = headers.insert(Header {
                 key: TRUNCATED_HEADER,
                 value: Some(full_length.as_bytes()),
@@ -163,6 +161,16 @@ impl DeadLetters {
     pub fn flush(&self, timeout: Duration) {
         let _ = self.producer.flush(timeout);
     }
+}
+
+/// `partition/offset` of `r` on the feedback topic.
+fn origin(r: &Rejected) -> String {
+    format!("{}/{}", r.row.kafka_partition, r.row.kafka_offset)
+}
+
+/// Whether cutting `r` to `limit` bytes cuts its payload or its key.
+fn is_cut(r: &Rejected, limit: usize) -> bool {
+    limit < r.payload.len().max(r.key.as_ref().map_or(0, Vec::len))
 }
 
 /// Whether the producer or the broker refused a message for its size.
