@@ -130,6 +130,8 @@ impl Quotes {
             let v = load_unaligned_m128i(block);
             let control = eq(min_u8_m128i(v, below_space), v);
             odd |= mask(bitor_m128i(control, eq(v, backslash)));
+            // Block `i` is bits 16 * (i % 4) on of word i / 4 (always in
+            // range: the length was checked; the modulo spares the check).
             words[i / 4 % (INDEXED / 64)] |= u64::from(mask(eq(v, quote)) as u16) << (i % 4 * 16);
         };
         let mut blocks = bytes.chunks_exact(16);
@@ -156,17 +158,12 @@ impl Quotes {
     /// The position of the first quote at or after `at`.
     fn next(&self, at: usize) -> Option<usize> {
         let mut word = at / 64;
-        let mut bits = *self.words.get(word)? >> (at % 64);
-        if bits != 0 {
-            return Some(at + bits.trailing_zeros() as usize);
-        }
-        loop {
+        let mut bits = *self.words.get(word)? & (u64::MAX << (at % 64));
+        while bits == 0 {
             word += 1;
             bits = *self.words.get(word)?;
-            if bits != 0 {
-                return Some(word * 64 + bits.trailing_zeros() as usize);
-            }
         }
+        Some(word * 64 + bits.trailing_zeros() as usize)
     }
 }
 
