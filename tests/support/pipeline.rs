@@ -163,6 +163,11 @@ impl Pipeline {
             .set("bootstrap.servers", &self.kafka.brokers)
             .create()
             .ok()?;
+        self.log_ends_by(&consumer)
+    }
+
+    /// The end of each partition's log, asked through `consumer`.
+    fn log_ends_by(&self, consumer: &BaseConsumer) -> Option<Vec<i64>> {
         let topic = &self.kafka.feedback_topic;
         (0..self.kafka.partitions)
             .map(|p| {
@@ -242,15 +247,10 @@ impl Pipeline {
                 tpl.add_partition(&self.kafka.feedback_topic, p);
             }
             behind.clear();
-            if let Ok(committed) = consumer.committed_offsets(tpl, Duration::from_secs(5)) {
+            let committed = consumer.committed_offsets(tpl, Duration::from_secs(5));
+            if let (Ok(committed), Some(ends)) = (committed, self.log_ends_by(&consumer)) {
                 for e in committed.elements() {
-                    let (_, high) = consumer
-                        .fetch_watermarks(
-                            &self.kafka.feedback_topic,
-                            e.partition(),
-                            Duration::from_secs(5),
-                        )
-                        .unwrap_or((0, i64::MAX));
+                    let high = ends[e.partition() as usize];
                     let at = match e.offset() {
                         Offset::Offset(o) => o,
                         _ => 0,
