@@ -8,7 +8,7 @@
 # copies of the hospital (about 5,000 rollup keys). Prints one JSON line per
 # run and a summary table.
 #
-#   bench/process.sh      # defaults: EVENTS=1000000 ROUNDS=2 RATE=2000 STEADY_SECONDS=60 COPIES=14
+#   bench/process.sh      # defaults: EVENTS=1000000 ROUNDS=2 RATE=2000 STEADY_SECONDS=60 COPIES=14 COMPRESSION=none
 #   PHASES=memory bench/process.sh   # any of: throughput freshness memory
 #
 # Needs the local services (started here if missing) and python3.
@@ -21,6 +21,8 @@ RATE="${RATE:-2000}"
 STEADY_SECONDS="${STEADY_SECONDS:-60}"
 COPIES="${COPIES:-14}"
 PHASES="${PHASES:-throughput freshness memory}"
+# As the local stack runs it (ClickHouse on the same host); lz4 for the default.
+export CAREPULSE__CLICKHOUSE__COMPRESSION="${COMPRESSION:-none}"
 has() { [[ " $PHASES " == *" $1 "* ]]; }
 METRICS_PORT="${METRICS_PORT:-29465}"
 

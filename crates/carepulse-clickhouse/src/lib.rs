@@ -41,6 +41,7 @@ pub mod analytics;
 mod analyze;
 pub mod catalog;
 mod migrations;
+pub mod minutes;
 pub mod retention;
 pub mod rowbinary;
 pub mod rows;

@@ -32,59 +32,76 @@ impl ser::Error for EncodeError {
     }
 }
 
-/// Rows of one row type, encoded.
+/// Rows of one row type, encoded. Each chunk is allocated once at about
+/// its final size, so a growing batch never copies what it holds.
 #[derive(Debug, Default)]
 pub struct EncodedRows {
-    bytes: Vec<u8>,
-    chunk_ends: Vec<usize>,
+    /// Full chunks, then the one being filled (if any).
+    chunks: Vec<Vec<u8>>,
     rows: usize,
 }
 
 impl EncodedRows {
     /// Appends `row`. On error nothing is appended.
     pub fn push<R: Row + Serialize>(&mut self, row: &R) -> Result<(), EncodeError> {
-        let before = self.bytes.len();
-        if let Err(e) = row.serialize(&mut Encoder(&mut self.bytes)) {
-            self.bytes.truncate(before);
+        let out = self.open_chunk();
+        let before = out.len();
+        if let Err(e) = encode(out, row) {
+            out.truncate(before);
+            if out.is_empty() {
+                self.chunks.pop();
+            }
             return Err(e);
         }
         self.rows += 1;
-        let chunk_start = self.chunk_ends.last().copied().unwrap_or(0);
-        if self.bytes.len() - chunk_start >= CHUNK_BYTES {
-            self.chunk_ends.push(self.bytes.len());
-        }
         Ok(())
+    }
+
+    /// Appends one row that `write` encodes as RowBinary.
+    pub fn push_encoded(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        write(self.open_chunk());
+        self.rows += 1;
+    }
+
+    /// The chunk rows go into: the last one, or a new one once the last is
+    /// full.
+    fn open_chunk(&mut self) -> &mut Vec<u8> {
+        if self.chunks.last().is_none_or(|c| c.len() >= CHUNK_BYTES) {
+            // Room for the rows that take the chunk past its size.
+            self.chunks
+                .push(Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
+        }
+        let last = self.chunks.len() - 1;
+        &mut self.chunks[last]
     }
 
     /// Where the rows end now, for [`EncodedRows::truncate`].
     pub fn mark(&self) -> Mark {
         Mark {
-            bytes: self.bytes.len(),
-            chunks: self.chunk_ends.len(),
+            chunks: self.chunks.len(),
+            last_len: self.chunks.last().map_or(0, Vec::len),
             rows: self.rows,
         }
     }
 
     /// Drops the rows pushed after `mark`.
     pub fn truncate(&mut self, mark: Mark) {
-        self.bytes.truncate(mark.bytes);
-        self.chunk_ends.truncate(mark.chunks);
+        self.chunks.truncate(mark.chunks);
+        if let Some(last) = self.chunks.last_mut() {
+            last.truncate(mark.last_len);
+        }
         self.rows = mark.rows;
     }
 
     /// The rows as chunks to send, each ending at a row boundary.
     pub fn into_chunks(self) -> EncodedChunks {
-        let bytes = Bytes::from(self.bytes);
-        let mut chunks = Vec::with_capacity(self.chunk_ends.len() + 1);
-        let mut start = 0;
-        for end in self.chunk_ends.into_iter().chain([bytes.len()]) {
-            if end > start {
-                chunks.push(bytes.slice(start..end));
-            }
-            start = end;
-        }
         EncodedChunks {
-            chunks,
+            chunks: self
+                .chunks
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .map(Bytes::from)
+                .collect(),
             rows: self.rows,
         }
     }
@@ -93,8 +110,8 @@ impl EncodedRows {
 /// A position in [`EncodedRows`].
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
-    bytes: usize,
     chunks: usize,
+    last_len: usize,
     rows: usize,
 }
 
@@ -137,6 +154,13 @@ pub async fn insert<T: Row>(
     insert.end().await
 }
 
+/// Appends `text` as a RowBinary `String`: its length (LEB128), then its
+/// bytes.
+pub fn put_str(out: &mut Vec<u8>, text: &str) {
+    leb128(out, text.len());
+    out.extend_from_slice(text.as_bytes());
+}
+
 fn leb128(out: &mut Vec<u8>, mut n: usize) {
     loop {
         let byte = (n & 0x7f) as u8;
@@ -147,6 +171,10 @@ fn leb128(out: &mut Vec<u8>, mut n: usize) {
         }
         out.push(byte | 0x80);
     }
+}
+
+fn encode<R: Serialize + ?Sized>(out: &mut Vec<u8>, value: &R) -> Result<(), EncodeError> {
+    value.serialize(&mut Encoder(out))
 }
 
 struct Encoder<'o>(&'o mut Vec<u8>);
@@ -313,6 +341,16 @@ mod tests {
         flag: u8,
     }
 
+    fn sample(text: &str) -> Sample<'_> {
+        Sample {
+            text,
+            small: 1,
+            big: 2,
+            maybe: None,
+            flag: 0,
+        }
+    }
+
     #[test]
     fn encodes_each_type_as_rowbinary() {
         let mut rows = EncodedRows::default();
@@ -350,24 +388,33 @@ mod tests {
 
     #[test]
     fn truncate_drops_the_rows_after_the_mark() {
-        let row = |text| Sample {
-            text,
-            small: 1,
-            big: 2,
-            maybe: None,
-            flag: 0,
-        };
         let mut rows = EncodedRows::default();
-        rows.push(&row("kept")).unwrap();
+        rows.push(&sample("kept")).unwrap();
         let mark = rows.mark();
         let long = "z".repeat(CHUNK_BYTES);
-        rows.push(&row(&long)).unwrap();
+        rows.push(&sample(&long)).unwrap();
         rows.truncate(mark);
         let mut expected = EncodedRows::default();
-        expected.push(&row("kept")).unwrap();
+        expected.push(&sample("kept")).unwrap();
         let (got, expected) = (rows.into_chunks(), expected.into_chunks());
         assert_eq!(got.rows, 1);
         assert_eq!(got.chunks, expected.chunks);
+    }
+
+    #[test]
+    fn truncate_drops_a_chunk_started_after_the_mark() {
+        let long = "z".repeat(CHUNK_BYTES);
+        let mut rows = EncodedRows::default();
+        rows.push(&sample(&long)).unwrap();
+        let mark = rows.mark();
+        rows.push(&sample("next chunk")).unwrap();
+        assert_eq!(rows.chunks.len(), 2, "the first chunk was full");
+        rows.truncate(mark);
+        rows.push(&sample("again")).unwrap();
+        let chunks = rows.into_chunks();
+        assert_eq!(chunks.rows, 2);
+        assert_eq!(chunks.chunks.len(), 2);
+        assert!(chunks.chunks[1].ends_with(b"again\x01\0\x02\0\0\0\0\0\0\0\x01\0"));
     }
 
     #[test]

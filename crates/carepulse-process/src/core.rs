@@ -3,8 +3,10 @@
 //! the offset commit, in that order, each step retried until it succeeds.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use carepulse_clickhouse::minutes::MinuteEncoder;
 use carepulse_clickhouse::rowbinary::EncodedChunks;
 use carepulse_clickhouse::rows::{
     EventWrite, MinuteCountWrite, RejectedRow, SnapshotRow, UncountedRow,
@@ -23,23 +25,51 @@ use crate::partition::{PartitionState, Rejected, DISORDER};
 use crate::settings::ProcessSettings;
 use crate::{metrics, sink};
 
-/// A message read and not handled yet.
-#[derive(Debug)]
+/// Messages read and not handled yet, copied into one buffer that is
+/// reused once every message in it was handled (a copy per message, no
+/// allocation per message).
+#[derive(Debug, Default)]
 pub struct Held {
+    bytes: Vec<u8>,
+    messages: VecDeque<HeldMessage>,
+}
+
+/// Where a held message is in [`Held::bytes`].
+#[derive(Debug)]
+struct HeldMessage {
     partition: i32,
     offset: i64,
-    key: Option<Vec<u8>>,
-    payload: Vec<u8>,
+    key: Option<Range<usize>>,
+    payload: Range<usize>,
 }
 
 impl Held {
-    /// A copy of `message`.
-    pub fn of(message: &BorrowedMessage<'_>) -> Held {
-        Held {
+    /// Keeps a copy of `message`.
+    pub fn push(&mut self, message: &BorrowedMessage<'_>) {
+        let mut copy = |data: &[u8]| {
+            let start = self.bytes.len();
+            self.bytes.extend_from_slice(data);
+            start..self.bytes.len()
+        };
+        let key = message.key().map(&mut copy);
+        let payload = copy(message.payload().unwrap_or_default());
+        self.messages.push_back(HeldMessage {
             partition: message.partition(),
             offset: message.offset(),
-            key: message.key().map(<[u8]>::to_vec),
-            payload: message.payload().unwrap_or_default().to_vec(),
+            key,
+            payload,
+        });
+    }
+
+    /// Drops the messages of `partitions`.
+    fn forget(&mut self, partitions: &[i32]) {
+        self.messages.retain(|m| !partitions.contains(&m.partition));
+        self.reuse_if_empty();
+    }
+
+    fn reuse_if_empty(&mut self) {
+        if self.messages.is_empty() {
+            self.bytes.clear();
         }
     }
 }
@@ -91,7 +121,9 @@ pub struct Core {
     owned: BTreeMap<i32, PartitionState>,
     parked: BTreeMap<i32, PartitionState>,
     unrestored: BTreeSet<i32>,
-    held: VecDeque<Held>,
+    held: Held,
+    /// Encodes minute rows, keeping each cell's columns encoded.
+    minute_encoder: MinuteEncoder,
     batch: Option<Batch>,
     pending_messages: usize,
     last_flush: Instant,
@@ -119,7 +151,8 @@ impl Core {
             owned: BTreeMap::new(),
             parked: BTreeMap::new(),
             unrestored: BTreeSet::new(),
-            held: VecDeque::new(),
+            held: Held::default(),
+            minute_encoder: MinuteEncoder::default(),
             batch: None,
             pending_messages: 0,
             last_flush: Instant::now(),
@@ -128,9 +161,9 @@ impl Core {
         }
     }
 
-    /// Keeps a message for [`Core::work`].
-    pub fn hold(&mut self, message: Held) {
-        self.held.push_back(message);
+    /// Keeps a copy of a message for [`Core::work`].
+    pub fn hold(&mut self, message: &BorrowedMessage<'_>) {
+        self.held.push(message);
     }
 
     /// Partitions were assigned: their state is restored before their
@@ -170,7 +203,9 @@ impl Core {
                 }
             }
         }
-        self.held.retain(|m| !partitions.contains(&m.partition));
+        self.held.forget(partitions);
+        // Lets go of the cells of the engines dropped below.
+        self.minute_encoder.clear();
         for p in partitions {
             self.unrestored.remove(p);
             if let Some(mut state) = self.owned.remove(p) {
@@ -224,16 +259,19 @@ impl Core {
             self.flush(consumer)?;
         }
         let now = Utc::now();
-        while let Some(message) = self.held.pop_front() {
+        while let Some(message) = self.held.messages.pop_front() {
             let Some(state) = self.owned.get_mut(&message.partition) else {
                 continue; // revoked since it was read
             };
-            state.handle(message.offset, message.key, message.payload, now);
+            let bytes = &self.held.bytes;
+            let key = message.key.map(|k| &bytes[k]);
+            state.handle(message.offset, key, &bytes[message.payload], now);
             self.pending_messages += 1;
             if self.pending_messages >= self.settings.max_batch_events {
                 self.flush(consumer)?;
             }
         }
+        self.held.reuse_if_empty();
         let snapshot_due = self.snapshot_due();
         let flush_due = self.last_flush.elapsed() >= self.settings.flush_interval()
             && (self.pending_messages > 0 || (snapshot_due && !self.owned.is_empty()));
@@ -438,9 +476,9 @@ impl Core {
             return Err(e);
         }
         let now = Utc::now();
+        let freshness = ::metrics::histogram!(metrics::FRESHNESS_SECONDS);
         for received in &batch.received {
-            ::metrics::histogram!(metrics::FRESHNESS_SECONDS)
-                .record((now - *received).as_seconds_f64().max(0.0));
+            freshness.record((now - *received).as_seconds_f64().max(0.0));
         }
         metrics::events("counted", batch.events.rows as u64);
         metrics::events("duplicate", batch.duplicates);
@@ -471,7 +509,7 @@ impl Core {
     }
 
     fn write<C: ConsumerContext>(
-        &self,
+        &mut self,
         consumer: &BaseConsumer<C>,
         batch: &mut Batch,
     ) -> Result<(), StepError> {
@@ -503,15 +541,14 @@ impl Core {
                         source,
                     })?,
                 4 => {
-                    let rows: Vec<MinuteCountWrite<'_>> = batch
-                        .minutes
-                        .iter()
-                        .flat_map(|(_, version, rows)| {
-                            rows.iter().map(|row| MinuteCountWrite::new(row, *version))
-                        })
-                        .collect();
+                    let rows = self.minute_encoder.encode(
+                        batch
+                            .minutes
+                            .iter()
+                            .flat_map(|(_, version, rows)| rows.iter().map(|row| (row, *version))),
+                    );
                     self.runtime
-                        .block_on(sink::insert_rows::<MinuteCountWrite<'static>>(
+                        .block_on(sink::insert_encoded::<MinuteCountWrite<'static>>(
                             client,
                             "score_minutes",
                             &rows,
@@ -668,7 +705,7 @@ mod tests {
         .into_bytes();
         for p in [0, 1] {
             let mut state = PartitionState::new(p, 0, core.engine.clone());
-            state.handle(0, None, event.clone(), Utc::now());
+            state.handle(0, None, &event, Utc::now());
             core.owned.insert(p, state);
         }
         let consumer: BaseConsumer = rdkafka::ClientConfig::new()

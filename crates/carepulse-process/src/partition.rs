@@ -143,20 +143,14 @@ impl PartitionState {
 
     /// Handles the message at `offset`. Messages before the position (a
     /// redelivery of what this state already holds) are skipped.
-    pub fn handle(
-        &mut self,
-        offset: i64,
-        key: Option<Vec<u8>>,
-        payload: Vec<u8>,
-        now: DateTime<Utc>,
-    ) {
+    pub fn handle(&mut self, offset: i64, key: Option<&[u8]>, payload: &[u8], now: DateTime<Utc>) {
         if offset < self.next_offset {
             return;
         }
         self.next_offset = offset + 1;
         self.pending.messages += 1;
         let partition = self.partition;
-        let reject = |pending: &mut Pending, reason: String, key, payload: Vec<u8>| {
+        let reject = |pending: &mut Pending, reason: String| {
             let kept = &payload[..payload.len().min(REJECTED_PAYLOAD_LIMIT)];
             pending.rejected.push(Rejected {
                 row: RejectedRow {
@@ -166,15 +160,15 @@ impl PartitionState {
                     reason,
                     payload: String::from_utf8_lossy(kept).into_owned(),
                 },
-                key,
-                payload,
+                key: key.map(<[u8]>::to_vec),
+                payload: payload.to_vec(),
             });
         };
-        let (text, event) = match EventView::from_json_text(&payload) {
+        let (text, event) = match EventView::from_json_text(payload) {
             Ok(decoded) => decoded,
             Err(e) => {
                 let reason = format!("not a feedback event v1: {e}");
-                return reject(&mut self.pending, reason, key, payload);
+                return reject(&mut self.pending, reason);
             }
         };
         if event.v != 1 {
@@ -182,7 +176,7 @@ impl PartitionState {
                 "v: format version {} is not supported (expected 1)",
                 event.v
             );
-            return reject(&mut self.pending, reason, key, payload);
+            return reject(&mut self.pending, reason);
         }
         let uncounted = |reason: &str| UncountedRow {
             event_id: event.event_id.as_ref().to_owned(),
@@ -201,7 +195,7 @@ impl PartitionState {
         let row = EventWrite::new(&event, text, self.partition, offset);
         if let Err(e) = self.pending.events.push(&row) {
             let reason = format!("cannot be written to feedback_events: {e}");
-            return reject(&mut self.pending, reason, key, payload);
+            return reject(&mut self.pending, reason);
         }
         let outcome = self.engine.record(&event);
         if outcome != Outcome::Counted {
@@ -223,7 +217,7 @@ impl PartitionState {
             }
             Outcome::Invalid => {
                 let reason = "answers: an answer is not valid on its scale".into();
-                reject(&mut self.pending, reason, key, payload)
+                reject(&mut self.pending, reason)
             }
         }
     }
@@ -328,8 +322,8 @@ mod tests {
         let config = EngineConfig::default();
 
         let mut live = PartitionState::new(0, 0, config.clone());
-        live.handle(0, None, first.clone(), now);
-        live.handle(1, None, later.clone(), now);
+        live.handle(0, None, &first, now);
+        live.handle(1, None, &later, now);
         live.forget_settled(); // as after the flush that committed offset 2
 
         let mut restored = PartitionState::new(0, 2, config);
@@ -342,7 +336,7 @@ mod tests {
         let retry = event("a", "2026-11-01T10:00:00Z", "2026-11-09T11:00:00Z");
         for (state, name) in [(&mut live, "live"), (&mut restored, "restored")] {
             state.pending = Pending::default();
-            state.handle(2, None, retry.clone(), now);
+            state.handle(2, None, &retry, now);
             let reasons: Vec<&str> = state
                 .pending
                 .uncounted

@@ -17,7 +17,7 @@ use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, TopicPartitionList};
 use tokio::runtime::Handle;
 
-use crate::core::{Core, Held};
+use crate::core::Core;
 
 /// Messages taken from the consumer between two rounds of work.
 const BATCH: usize = 1_000;
@@ -153,7 +153,7 @@ pub fn run(config: ProcessorConfig, stop: Arc<AtomicBool>) -> Result<(), Process
         loop {
             match next {
                 Some(Ok(m)) => {
-                    lock(&core).hold(Held::of(&m));
+                    lock(&core).hold(&m);
                     taken += 1;
                 }
                 Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),

@@ -104,6 +104,19 @@ pub struct ClickHouseSettings {
     pub user: String,
     /// Password (secret).
     pub password: Secret,
+    /// Compression of the bodies sent and received.
+    pub compression: ClickHouseCompression,
+}
+
+/// How requests to ClickHouse are compressed (`[clickhouse] compression`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ClickHouseCompression {
+    /// LZ4: a third of the bytes on the wire, for CPU on the processor.
+    #[default]
+    Lz4,
+    /// None: for a ClickHouse on the same host or a fast local network.
+    None,
 }
 
 impl Default for ClickHouseSettings {
@@ -113,6 +126,7 @@ impl Default for ClickHouseSettings {
             database: "carepulse".into(),
             user: "default".into(),
             password: Secret::default(),
+            compression: ClickHouseCompression::default(),
         }
     }
 }
@@ -354,6 +368,10 @@ impl ClickHouseSettings {
             .with_user(&self.user)
             .with_password(self.password.expose())
             .with_validation(false)
+            .with_compression(match self.compression {
+                ClickHouseCompression::Lz4 => clickhouse::Compression::Lz4,
+                ClickHouseCompression::None => clickhouse::Compression::None,
+            })
     }
 
     fn check(&self, problems: &mut Vec<String>) {
@@ -500,6 +518,29 @@ mod tests {
             assert!(problems.contains("broker"), "{problems}");
             assert!(
                 problems.contains("KAFKA.BROKER") && problems.contains("CAREPULSE__"),
+                "{problems}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn clickhouse_compression_is_lz4_unless_set_and_refuses_unknown_codecs() {
+        Jail::expect_with(|jail| {
+            assert_eq!(
+                load(None).unwrap().clickhouse.compression,
+                ClickHouseCompression::Lz4
+            );
+            jail.set_env("CAREPULSE__CLICKHOUSE__COMPRESSION", "none");
+            assert_eq!(
+                load(None).unwrap().clickhouse.compression,
+                ClickHouseCompression::None
+            );
+            jail.set_env("CAREPULSE__CLICKHOUSE__COMPRESSION", "zstd");
+            let problems = load(None).unwrap_err().0.join("\n").to_lowercase();
+            assert!(problems.contains("clickhouse.compression"), "{problems}");
+            assert!(
+                problems.contains("zstd") && problems.contains("lz4"),
                 "{problems}"
             );
             Ok(())

@@ -33,6 +33,9 @@ fn processor(pipeline: &Pipeline, group: &str, run: usize) -> Child {
         )
         .env("CAREPULSE__CLICKHOUSE__URL", &pipeline.url)
         .env("CAREPULSE__CLICKHOUSE__DATABASE", &pipeline.database)
+        // Uncompressed, as beside a local ClickHouse; the in-process
+        // pipeline tests use the default (LZ4).
+        .env("CAREPULSE__CLICKHOUSE__COMPRESSION", "none")
         .env("CAREPULSE__PROCESS__GROUP_ID", group)
         .env("CAREPULSE__PROCESS__INSTANCE_ID", "crash-test-instance")
         .env("CAREPULSE__PROCESS__METRICS_LISTEN", "127.0.0.1:0")
