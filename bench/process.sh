@@ -21,7 +21,8 @@ RATE="${RATE:-2000}"
 STEADY_SECONDS="${STEADY_SECONDS:-60}"
 COPIES="${COPIES:-14}"
 PHASES="${PHASES:-throughput freshness memory}"
-# As the local stack runs it (ClickHouse on the same host); lz4 for the default.
+# Inserts uncompressed, as the local stack sends them (ClickHouse on the same
+# host); COMPRESSION=lz4 measures the default.
 export CAREPULSE__CLICKHOUSE__COMPRESSION="${COMPRESSION:-none}"
 has() { [[ " $PHASES " == *" $1 "* ]]; }
 METRICS_PORT="${METRICS_PORT:-29465}"

@@ -1,7 +1,7 @@
 //! Rows encoded in ClickHouse's `RowBinary` format as they are produced,
 //! for a writer that holds many rows until an insert: [`EncodedRows`]
-//! keeps them as one buffer, cut into chunks at row boundaries, that
-//! [`insert`] sends as they are (`INSERT ... FORMAT RowBinary`) and a retry
+//! keeps them in chunks that end at row boundaries, which [`insert`]
+//! sends as they are (`INSERT ... FORMAT RowBinary`) and a retry
 //! sends again. The processor encodes each counted event while its message is
 //! still in cache; encoding at insert time read every held event again
 //! from memory and cost a copy and an allocation per event.
@@ -32,8 +32,10 @@ impl ser::Error for EncodeError {
     }
 }
 
-/// Rows of one row type, encoded. Each chunk is allocated once at about
-/// its final size, so a growing batch never copies what it holds.
+/// Rows of one row type, encoded. The first chunk grows as rows come (a
+/// small batch stays small); each later one is allocated at about its final
+/// size, so a large batch is not copied as it grows (unless one row is
+/// larger than the room left).
 #[derive(Debug, Default)]
 pub struct EncodedRows {
     /// Full chunks, then the one being filled (if any).
@@ -66,10 +68,13 @@ impl EncodedRows {
     /// The chunk rows go into: the last one, or a new one once the last is
     /// full.
     fn open_chunk(&mut self) -> &mut Vec<u8> {
-        if self.chunks.last().is_none_or(|c| c.len() >= CHUNK_BYTES) {
+        match self.chunks.last() {
+            None => self.chunks.push(Vec::new()),
             // Room for the rows that take the chunk past its size.
-            self.chunks
-                .push(Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4));
+            Some(last) if last.len() >= CHUNK_BYTES => self
+                .chunks
+                .push(Vec::with_capacity(CHUNK_BYTES + CHUNK_BYTES / 4)),
+            Some(_) => {}
         }
         let last = self.chunks.len() - 1;
         &mut self.chunks[last]
@@ -414,7 +419,9 @@ mod tests {
         let chunks = rows.into_chunks();
         assert_eq!(chunks.rows, 2);
         assert_eq!(chunks.chunks.len(), 2);
-        assert!(chunks.chunks[1].ends_with(b"again\x01\0\x02\0\0\0\0\0\0\0\x01\0"));
+        let mut alone = EncodedRows::default();
+        alone.push(&sample("again")).unwrap();
+        assert_eq!(chunks.chunks[1], alone.into_chunks().chunks[0]);
     }
 
     #[test]

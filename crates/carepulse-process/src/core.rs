@@ -25,6 +25,10 @@ use crate::partition::{PartitionState, Rejected, DISORDER};
 use crate::settings::ProcessSettings;
 use crate::{metrics, sink};
 
+/// Room the held-message buffer keeps between rounds (a round takes up to
+/// 1,000 messages; carepulse's are about 1 KiB).
+const HELD_BYTES_KEPT: usize = 4 << 20;
+
 /// Messages read and not handled yet, copied into one buffer that is
 /// reused once every message in it was handled (a copy per message, no
 /// allocation per message).
@@ -67,9 +71,12 @@ impl Held {
         self.reuse_if_empty();
     }
 
+    /// Empties the buffer once every message in it was handled, giving
+    /// back what a burst made it grow beyond [`HELD_BYTES_KEPT`].
     fn reuse_if_empty(&mut self) {
         if self.messages.is_empty() {
             self.bytes.clear();
+            self.bytes.shrink_to(HELD_BYTES_KEPT);
         }
     }
 }
