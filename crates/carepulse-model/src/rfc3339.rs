@@ -65,9 +65,12 @@ pub(crate) fn exact(text: &str) -> Option<DateTime<FixedOffset>> {
     }
     let local = NaiveDate::from_ymd_opt(year as i32, month, day)?
         .and_hms_nano_opt(hour, minute, second, nanos)?;
-    FixedOffset::east_opt(offset)?
-        .from_local_datetime(&local)
-        .single()
+    let zone = FixedOffset::east_opt(offset)?;
+    if offset == 0 {
+        // UTC, as ingest writes `received_at`: the local time is the time.
+        return Some(DateTime::from_naive_utc_and_offset(local, zone));
+    }
+    zone.from_local_datetime(&local).single()
 }
 
 /// Parses like chrono's `FromStr` for `DateTime<FixedOffset>`.
