@@ -162,8 +162,12 @@ pub async fn insert<T: Row>(
 /// Appends `text` as a RowBinary `String`: its length (LEB128), then its
 /// bytes.
 pub fn put_str(out: &mut Vec<u8>, text: &str) {
-    leb128(out, text.len());
-    out.extend_from_slice(text.as_bytes());
+    put_bytes(out, text.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    leb128(out, bytes.len());
+    out.extend_from_slice(bytes);
 }
 
 fn leb128(out: &mut Vec<u8>, mut n: usize) {
@@ -229,8 +233,7 @@ impl<'o> ser::Serializer for &mut Encoder<'o> {
         self.serialize_bytes(v.as_bytes())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), EncodeError> {
-        leb128(self.0, v.len());
-        self.0.extend_from_slice(v);
+        put_bytes(self.0, v);
         Ok(())
     }
     /// `Nullable`: 1 for NULL.

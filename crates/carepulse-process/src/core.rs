@@ -33,7 +33,7 @@ const HELD_BYTES_KEPT: usize = 4 << 20;
 /// reused once every message in it was handled (a copy per message, no
 /// allocation per message).
 #[derive(Debug, Default)]
-pub struct Held {
+struct Held {
     bytes: Vec<u8>,
     messages: VecDeque<HeldMessage>,
 }
@@ -49,7 +49,7 @@ struct HeldMessage {
 
 impl Held {
     /// Keeps a copy of `message`.
-    pub fn push(&mut self, message: &BorrowedMessage<'_>) {
+    fn push(&mut self, message: &BorrowedMessage<'_>) {
         let mut copy = |data: &[u8]| {
             let start = self.bytes.len();
             self.bytes.extend_from_slice(data);

@@ -27,19 +27,6 @@ pub async fn insert<T>(client: &Client, table: &'static str, rows: &[T]) -> Resu
 where
     T: RowOwned + RowWrite,
 {
-    insert_rows::<T>(client, table, rows).await
-}
-
-/// Writes `rows`, which may borrow (`T` is the row type with any
-/// lifetime), into `table` in one insert.
-pub async fn insert_rows<T>(
-    client: &Client,
-    table: &'static str,
-    rows: &[T::Value<'_>],
-) -> Result<(), SinkError>
-where
-    T: Row + RowWrite,
-{
     if rows.is_empty() {
         return Ok(());
     }
