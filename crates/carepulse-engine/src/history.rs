@@ -2,10 +2,12 @@
 //! may still arrive (the per-minute trend, written to storage as full
 //! values of every minute that changed since the last flush, so that
 //! writing a minute again replaces it rather than adding to it), and per
-//! hour for the longest rolling window. Both series of a cell sit together
-//! and in time order, so an answer in time order adds to the newest slot of
-//! each, memory the cell touched recently. Rolling windows are sums of
-//! these series ([`crate::rolling`]).
+//! hour once its minutes are settled, for the longest rolling window. An
+//! answer touches only its minute: a cell's minutes sit together and in
+//! time order, so an answer in time order adds to the newest slot, memory
+//! the cell touched recently. Settled minutes are folded into their hours
+//! when they are forgotten. Rolling windows are sums of both series
+//! ([`crate::rolling`]).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -125,10 +127,11 @@ impl Ring {
 /// The minutes and hours of one cell.
 #[derive(Debug)]
 struct CellSeries {
-    /// Minutes, oldest first.
+    /// Minutes not settled yet, oldest first.
     slots: VecDeque<Slot>,
     /// The oldest minute changed since the last drain; `i64::MAX` if none.
     first_changed: i64,
+    /// Hours of the minutes settled and forgotten.
     hours: Ring,
 }
 
@@ -166,7 +169,7 @@ impl CellHistory {
         }
     }
 
-    /// Counts `counts` in `cell` at `minute`: in its minute and its hour.
+    /// Counts `counts` in `cell` at `minute`.
     pub fn add(&mut self, minute: i64, cell: u32, counts: &Counts) {
         let cell_index = cell as usize;
         if self.by_cell.len() <= cell_index {
@@ -175,7 +178,6 @@ impl CellHistory {
                 .resize_with(cell_index + 1, || CellSeries::new(hours_kept));
         }
         let series = &mut self.by_cell[cell_index];
-        series.hours.add(minute.div_euclid(60), counts);
         let slots = &mut series.slots;
         let at = match slots.back() {
             Some(last) if last.minute == minute => slots.len() - 1,
@@ -242,16 +244,18 @@ impl CellHistory {
         }
     }
 
-    /// Forgets minutes before `minute` (they can no longer change); hours
-    /// stay for the rolling windows.
+    /// Forgets minutes before `minute` (they can no longer change), adding
+    /// them to their hours for the rolling windows.
     pub fn forget_before(&mut self, minute: i64) {
-        for minutes in &mut self.by_cell {
-            let slots = &mut minutes.slots;
+        for series in &mut self.by_cell {
+            let slots = &mut series.slots;
             if slots.front().is_none_or(|s| s.minute >= minute) {
                 continue;
             }
             let gone = slots.partition_point(|s| s.minute < minute);
-            slots.drain(..gone);
+            for slot in slots.drain(..gone) {
+                series.hours.add(slot.minute.div_euclid(60), &slot.counts);
+            }
             self.held -= gone;
             if slots.capacity() > 2 * slots.len() + 16 {
                 slots.shrink_to_fit();
@@ -266,16 +270,19 @@ impl CellHistory {
         let Some(series) = self.by_cell.get(cell as usize) else {
             return sum;
         };
-        if window > 60 {
+        let (first, last) = if window > 60 {
             let hour = now.div_euclid(60);
-            return series.hours.sum(hour - window / 60 + 1, hour);
-        }
-        let first = now - window + 1;
+            let first_hour = hour - window / 60 + 1;
+            sum = series.hours.sum(first_hour, hour);
+            (first_hour * 60, hour * 60 + 59)
+        } else {
+            (now - window + 1, now)
+        };
         for slot in series.slots.iter().rev() {
             if slot.minute < first {
                 break;
             }
-            if slot.minute <= now {
+            if slot.minute <= last {
                 sum.add(&slot.counts);
             }
         }

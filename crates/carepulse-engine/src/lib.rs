@@ -11,8 +11,8 @@
 //!   audit. Lateness is measured against `received_at`, which a redelivery
 //!   carries unchanged, so replaying a message always gives the same verdict;
 //! - otherwise **counted**: every answer (overall and items) is added to its
-//!   cell's minute and hour (event time); rolling windows of every rollup
-//!   are summed from the cells when snapshots are taken.
+//!   cell's minute (event time); rolling windows of every rollup are summed
+//!   from the cells' minutes and settled hours when snapshots are taken.
 //!
 //! ```
 //! use carepulse_engine::{Engine, EngineConfig, Outcome};

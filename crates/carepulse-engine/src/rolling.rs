@@ -1,8 +1,8 @@
 //! Rolling windows per rollup key: each rollup keeps some dimensions and
 //! replaces the others by `*`. Counting an answer touches only its cell's
-//! history ([`CellHistory`]: minutes and hours); a key's window is the sum
-//! of the windows of the cells that roll up into it, added when snapshots
-//! are taken (every 30 s in the processor). The rollup keys of a cell are
+//! minute ([`CellHistory`]: minutes, and hours of settled minutes); a key's
+//! window is the sum of the windows of the cells that roll up into it,
+//! added when snapshots are taken (every 30 s in the processor). The rollup keys of a cell are
 //! worked out once, when the cell gets its id.
 //!
 //! Window semantics, for `now` in minutes (not earlier than any counted
