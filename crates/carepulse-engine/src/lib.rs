@@ -40,7 +40,7 @@ use carepulse_model::{EventView, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use cell::{dimensions, CellIndex};
-use seen::SeenIds;
+use seen::{IdHash, SeenIds};
 
 pub use cell::{Cell, Interner, Sym, ALL, DIMENSIONS};
 pub use counts::Counts;
@@ -150,7 +150,8 @@ impl Engine {
         if event.suspect.is_some() {
             return Outcome::Suspect;
         }
-        if self.seen.contains(&event.event_id) {
+        let id_hash = IdHash::of(&event.event_id);
+        if self.seen.contains(&event.event_id, id_hash) {
             return Outcome::Duplicate;
         }
         let occurred = event.occurred_at.with_timezone(&Utc);
@@ -176,7 +177,7 @@ impl Engine {
             one.record(response);
             self.history.add(minute, cell, &one);
         }
-        self.seen.insert(&event.event_id, minute);
+        self.seen.insert(&event.event_id, id_hash, minute);
         Outcome::Counted
     }
 

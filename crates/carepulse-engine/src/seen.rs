@@ -33,6 +33,18 @@ fn hash(id: &str) -> u64 {
     BuildHasherDefault::<FxHasher>::default().hash_one(id)
 }
 
+/// An id's hash, worked out once for [`SeenIds::contains`] and then
+/// [`SeenIds::insert`].
+#[derive(Debug, Clone, Copy)]
+pub struct IdHash(u64);
+
+impl IdHash {
+    /// The hash of `id`.
+    pub fn of(id: &str) -> Self {
+        IdHash(hash(id))
+    }
+}
+
 fn text<'t>(texts: &'t BTreeMap<i64, String>, e: &Entry) -> &'t str {
     let buffer = texts.get(&e.hour()).map_or("", String::as_str);
     buffer
@@ -41,15 +53,16 @@ fn text<'t>(texts: &'t BTreeMap<i64, String>, e: &Entry) -> &'t str {
 }
 
 impl SeenIds {
-    /// Whether `id` is remembered.
-    pub fn contains(&self, id: &str) -> bool {
+    /// Whether `id` (whose hash is `hash`) is remembered.
+    pub fn contains(&self, id: &str, hash: IdHash) -> bool {
         self.entries
-            .find(hash(id), |e| text(&self.texts, e) == id)
+            .find(hash.0, |e| text(&self.texts, e) == id)
             .is_some()
     }
 
-    /// Remembers `id`, counted in `minute`; `id` must not be remembered yet.
-    pub fn insert(&mut self, id: &str, minute: i64) {
+    /// Remembers `id` (whose hash is `hash`), counted in `minute`; `id`
+    /// must not be remembered yet.
+    pub fn insert(&mut self, id: &str, id_hash: IdHash, minute: i64) {
         let SeenIds { entries, texts } = self;
         let buffer = texts.entry(minute.div_euclid(60)).or_default();
         let entry = Entry {
@@ -58,7 +71,7 @@ impl SeenIds {
             len: id.len() as u32,
         };
         buffer.push_str(id);
-        entries.insert_unique(hash(id), entry, |e| hash(text(texts, e)));
+        entries.insert_unique(id_hash.0, entry, |e| hash(text(texts, e)));
     }
 
     /// Forgets ids counted before `minute`.
@@ -81,19 +94,21 @@ mod tests {
     #[test]
     fn remembers_ids_until_their_hour_is_forgotten() {
         let mut seen = SeenIds::default();
+        let has = |seen: &SeenIds, id: &str| seen.contains(id, IdHash::of(id));
         for (i, minute) in [(0, 10), (1, 70), (2, 75), (3, 200)] {
-            seen.insert(&format!("event-{i}"), minute);
+            let id = format!("event-{i}");
+            seen.insert(&id, IdHash::of(&id), minute);
         }
-        assert!(seen.contains("event-2"));
-        assert!(!seen.contains("event-9"));
-        assert!(!seen.contains("event-"), "a prefix is not an id");
+        assert!(has(&seen, "event-2"));
+        assert!(!has(&seen, "event-9"));
+        assert!(!has(&seen, "event-"), "a prefix is not an id");
         seen.forget_before(72);
-        assert!(!seen.contains("event-0"));
-        assert!(!seen.contains("event-1"), "minute 70 is before 72");
-        assert!(seen.contains("event-2"), "same hour, later minute: kept");
-        assert!(seen.contains("event-3"));
+        assert!(!has(&seen, "event-0"));
+        assert!(!has(&seen, "event-1"), "minute 70 is before 72");
+        assert!(has(&seen, "event-2"), "same hour, later minute: kept");
+        assert!(has(&seen, "event-3"));
         assert_eq!(seen.len(), 2);
-        seen.insert("event-0", 80);
-        assert!(seen.contains("event-0"));
+        seen.insert("event-0", IdHash::of("event-0"), 80);
+        assert!(has(&seen, "event-0"));
     }
 }

@@ -25,8 +25,11 @@ pub(crate) fn position<T>(
     if t >= newest {
         return if t == newest { Ok(n - 1) } else { Err(n) };
     }
-    let span = (newest - oldest) as i128;
-    let mut i = ((t - oldest) as i128 * (n as i128 - 1) / span) as usize;
+    // oldest < t < newest, so the guess is below n - 1.
+    let Some(scaled) = ((t - oldest) as u64).checked_mul(n as u64 - 1) else {
+        return slots.binary_search_by_key(&t, time);
+    };
+    let mut i = (scaled / (newest - oldest) as u64) as usize;
     for _ in 0..8 {
         let here = time(&slots[i]);
         if here == t {

@@ -8,7 +8,7 @@
 //! compare the two on generated and mutated messages).
 //!
 //! A message without backslashes or control bytes (what carepulse writes)
-//! has its quotes indexed first, sixteen bytes at a time with SSE2: each
+//! has its quotes indexed first, 64 bytes at a time with SSE2: each
 //! string then ends at the next quote, found from the index without reading
 //! the string. Other messages are read string by string.
 
@@ -117,37 +117,42 @@ impl Quotes {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     fn of(bytes: &[u8]) -> Option<Quotes> {
         use safe_arch::{
-            bitor_m128i, cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, min_u8_m128i,
-            move_mask_i8_m128i as mask, set_splat_i8_m128i as splat,
+            bitor_m128i as or, cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, min_u8_m128i,
+            move_mask_i8_m128i as mask, set_splat_i8_m128i as splat, zeroed_m128i,
         };
         if bytes.len() > INDEXED {
             return None;
         }
         let (quote, backslash, below_space) = (splat(b'"' as i8), splat(b'\\' as i8), splat(0x1f));
-        let mut words = [0u64; INDEXED / 64];
-        let mut odd = 0;
-        let mut block = |i: usize, block: &[u8; 16]| {
-            let v = load_unaligned_m128i(block);
-            let control = eq(min_u8_m128i(v, below_space), v);
-            odd |= mask(bitor_m128i(control, eq(v, backslash)));
-            // Block `i` is bits 16 * (i % 4) on of word i / 4 (always in
-            // range: the length was checked; the modulo spares the check).
-            words[i / 4 % (INDEXED / 64)] |= u64::from(mask(eq(v, quote)) as u16) << (i % 4 * 16);
+        let mut odd = zeroed_m128i();
+        // The quote bits of 64 bytes; backslashes and control bytes are
+        // gathered in `odd`, looked at once at the end.
+        let mut word = |chunk: &[u8; 64]| {
+            let mut bits = 0;
+            for (k, block) in chunk.chunks_exact(16).enumerate() {
+                let v = load_unaligned_m128i(block.try_into().unwrap_or(&[0; 16]));
+                odd = or(
+                    odd,
+                    or(eq(min_u8_m128i(v, below_space), v), eq(v, backslash)),
+                );
+                bits |= u64::from(mask(eq(v, quote)) as u16) << (16 * k);
+            }
+            bits
         };
-        let mut blocks = bytes.chunks_exact(16);
-        let mut i = 0;
-        for b in blocks.by_ref() {
-            block(i, b.try_into().ok()?);
-            i += 1;
+        let mut words = [0u64; INDEXED / 64];
+        let mut chunks = bytes.chunks_exact(64);
+        for (slot, chunk) in words.iter_mut().zip(chunks.by_ref()) {
+            *slot = word(chunk.try_into().ok()?);
         }
-        // The last block, padded with spaces.
-        let rest = blocks.remainder();
+        // The last chunk, padded with spaces (its word is in range: the
+        // length was checked).
+        let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut padded = [b' '; 16];
+            let mut padded = [b' '; 64];
             padded[..rest.len()].copy_from_slice(rest);
-            block(i, &padded);
+            words[bytes.len() / 64 % (INDEXED / 64)] = word(&padded);
         }
-        (odd == 0).then_some(Quotes { words })
+        (mask(odd) == 0).then_some(Quotes { words })
     }
 
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
