@@ -29,6 +29,9 @@ pub enum Experience {
 }
 
 impl Experience {
+    /// Both experience types.
+    pub const ALL: [Experience; 2] = [Experience::Patient, Experience::Customer];
+
     /// The wire name (`patient`, `customer`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -107,6 +110,14 @@ pub enum RespondentRole {
 }
 
 impl RespondentRole {
+    /// Every role.
+    pub const ALL: [RespondentRole; 4] = [
+        RespondentRole::Patient,
+        RespondentRole::FamilyOrCarer,
+        RespondentRole::Visitor,
+        RespondentRole::Unknown,
+    ];
+
     /// The wire name (`family_or_carer`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -18,7 +18,9 @@ use chrono::Utc;
 use serde::de::value::{BorrowedStrDeserializer, Error as ValueError};
 use serde::Deserialize;
 
+use crate::event::{Channel, Experience, RespondentRole};
 use crate::rfc3339;
+use crate::scale::Scale;
 use crate::view::{AnswerView, EventView, ValueView};
 
 /// Whether any byte of `word` is `"`, `\\` or a control character (below
@@ -196,6 +198,16 @@ fn variant<'de, T: Deserialize<'de>>(name: &'de str) -> Option<T> {
     T::deserialize(BorrowedStrDeserializer::<ValueError>::new(name)).ok()
 }
 
+/// The variant among `all` whose wire name (`name_of`, the name serde
+/// writes: a test checks) is `text`, compared in place: serde's lookup is a
+/// chain of string comparisons, each a call.
+fn named<T: Copy>(all: &[T], name_of: impl Fn(T) -> &'static str, text: &str) -> Option<T> {
+    all.iter().copied().find(|v| {
+        let name = name_of(*v).as_bytes();
+        name.len() == text.len() && same_short(name, text.as_bytes())
+    })
+}
+
 impl<'a> Scan<'a> {
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
@@ -358,7 +370,7 @@ impl<'a> Scan<'a> {
         let (mut question, mut scale, mut value) = (None, None, None);
         self.object(ANSWER_FIELDS, |s, field| match field {
             AnswerField::Question => set(&mut question, s.string()?),
-            AnswerField::Scale => set(&mut scale, variant(s.string()?)?),
+            AnswerField::Scale => set(&mut scale, named(&Scale::ALL, Scale::name, s.string()?)?),
             AnswerField::Value => set(&mut value, s.value()?),
         })?;
         Some(AnswerView {
@@ -440,10 +452,19 @@ pub(crate) fn scan<'a>(text: &'a str) -> Option<EventView<'a>> {
         Field::Journey => set(&mut journey, s.string()?),
         Field::Stage => set(&mut stage, s.string()?),
         Field::Touchpoint => set(&mut touchpoint, s.string()?),
-        Field::Experience => set(&mut experience, variant(s.string()?)?),
-        Field::Channel => set(&mut channel, variant(s.string()?)?),
+        Field::Experience => set(
+            &mut experience,
+            named(&Experience::ALL, Experience::as_str, s.string()?)?,
+        ),
+        Field::Channel => set(
+            &mut channel,
+            named(&Channel::ALL, Channel::as_str, s.string()?)?,
+        ),
         Field::SourceId => set(&mut source_id, s.optional()?),
-        Field::RespondentRole => set(&mut role, variant(s.string()?)?),
+        Field::RespondentRole => set(
+            &mut role,
+            named(&RespondentRole::ALL, RespondentRole::as_str, s.string()?)?,
+        ),
         Field::Subject => set(&mut subject, s.optional()?),
         Field::JourneyInstance => set(&mut journey_instance, s.optional()?),
         Field::Questionnaire => set(&mut questionnaire, s.string()?),
@@ -691,6 +712,23 @@ mod tests {
                 prop_assert_eq!(Some(fast), serde(&text), "{}", text);
             }
         }
+    }
+
+    #[test]
+    fn wire_names_are_the_names_serde_writes() {
+        fn check<T: Copy + serde::Serialize>(all: &[T], name_of: impl Fn(T) -> &'static str) {
+            for v in all {
+                let name = name_of(*v);
+                assert_eq!(serde_json::to_value(v).unwrap(), name);
+                assert!(named(all, &name_of, name).is_some());
+            }
+        }
+        check(&Experience::ALL, Experience::as_str);
+        check(&Channel::ALL, Channel::as_str);
+        check(&RespondentRole::ALL, RespondentRole::as_str);
+        check(&Scale::ALL, Scale::name);
+        assert_eq!(named(&Channel::ALL, Channel::as_str, "kiosks"), None);
+        assert_eq!(named(&Channel::ALL, Channel::as_str, "Kiosk"), None);
     }
 
     #[test]
