@@ -257,10 +257,8 @@ impl CellHistory {
                 series.hours.add(slot.minute.div_euclid(60), &slot.counts);
             }
             self.held -= gone;
-            // Room to grow back is kept: a cell whose minutes are forgotten
-            // after each flush would otherwise shrink and grow each time.
-            if slots.capacity() > 4 * slots.len() + 16 {
-                slots.shrink_to(2 * slots.len());
+            if slots.capacity() > 2 * slots.len() + 16 {
+                slots.shrink_to_fit();
             }
         }
     }
