@@ -1,9 +1,11 @@
 //! The stream processor against the real local broker and ClickHouse:
 //! every row it writes equals what the oracle computes from the published
-//! events, through rebalances, ClickHouse outages and poison messages.
+//! events, through rebalances, ClickHouse outages, a hung ClickHouse and
+//! poison messages.
 
 use std::time::Duration;
 
+use carepulse_process::ProcessSettings;
 use carepulse_service_tests::pipeline::{metric, two_days_of_events, Pipeline};
 use carepulse_service_tests::require_clickhouse;
 
@@ -74,6 +76,42 @@ async fn a_clickhouse_outage_pauses_and_loses_nothing() {
     );
     let report = pipeline.check(&published).await;
     eprintln!("{} events published: {report:?}", published.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hung_clickhouse_during_a_restore_times_out_and_the_restore_is_retried() {
+    use carepulse_service_tests::clickhouse::PrivateClickHouse;
+    let clickhouse = PrivateClickHouse::start("process_hang");
+    let pipeline = Pipeline::new("process_hang", 3, &clickhouse.url()).await;
+    let events = two_days_of_events(19);
+    let (before, after) = events.split_at(events.len() / 2);
+    let mut published = pipeline.publish(before).await;
+    let first = pipeline.start("hang");
+    pipeline.wait_committed("hang", Duration::from_secs(120));
+    first.stop();
+    // The next processor restores every partition from ClickHouse, which
+    // accepts its connections and answers nothing.
+    clickhouse.pause();
+    published.extend(pipeline.publish(after).await);
+    let failed_before = metric("carepulse_process_restore_errors_total");
+    let second = pipeline.start_with(ProcessSettings {
+        query_timeout_secs: 2,
+        ..Pipeline::settings("hang")
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while metric("carepulse_process_restore_errors_total") <= failed_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never gave up on the hung server"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    clickhouse.resume();
+    pipeline.wait_committed("hang", Duration::from_secs(120));
+    second.stop();
+    let report = pipeline.check(&published).await;
+    eprintln!("{} events published: {report:?}", published.len());
+    assert!(report.counted > 1_000, "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -84,8 +84,13 @@ impl Pipeline {
 
     /// Starts a processor of consumer group `group` in this process.
     pub fn start(&self, group: &str) -> Processor {
+        self.start_with(Self::settings(group))
+    }
+
+    /// Starts a processor with `settings` in this process.
+    pub fn start_with(&self, settings: ProcessSettings) -> Processor {
         let config = ProcessorConfig {
-            settings: Self::settings(group),
+            settings,
             kafka: self.kafka.clone(),
             clickhouse: self.client(),
             runtime: tokio::runtime::Handle::current(),

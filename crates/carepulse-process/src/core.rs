@@ -260,7 +260,9 @@ impl Core {
         consumer: &BaseConsumer<C>,
     ) -> Result<(), StepError> {
         if !self.unrestored.is_empty() {
-            self.restore(consumer)?;
+            self.restore(consumer).inspect_err(|_| {
+                ::metrics::counter!(metrics::RESTORE_ERRORS).increment(1);
+            })?;
         }
         if self.batch.is_some() {
             self.flush(consumer)?;
@@ -315,9 +317,12 @@ impl Core {
                     .unwrap_or(60),
             )
             + DISORDER;
+        let timeout = self.settings.query_timeout();
         for element in committed.elements() {
             let p = element.partition();
-            let stored = self.runtime.block_on(sink::stored(&self.client, p))?;
+            let stored = self
+                .runtime
+                .block_on(sink::stored(&self.client, p, timeout))?;
             let (low, high) = consumer
                 .fetch_watermarks(&self.topic, p, Duration::from_secs(10))
                 .map_err(|source| StepError::Kafka {
@@ -336,15 +341,15 @@ impl Core {
             // above every version the partition's minutes have: another
             // instance may have written past the committed offset, and a
             // replaced log starts again from a low offset.
-            let minutes_version = self
-                .runtime
-                .block_on(sink::latest_minute_version(&self.client, p))?;
+            let minutes_version =
+                self.runtime
+                    .block_on(sink::latest_minute_version(&self.client, p, timeout))?;
             let base = minutes_version.saturating_sub(offset.max(0) as u64);
             // Snapshot versions are milliseconds, kept above the partition's
             // highest, which another instance's clock may have set.
-            let latest = self
-                .runtime
-                .block_on(sink::latest_snapshot_version(&self.client, p))?;
+            let latest =
+                self.runtime
+                    .block_on(sink::latest_snapshot_version(&self.client, p, timeout))?;
             self.last_version = self.last_version.max(latest);
             if let Some(mut parked) = self.parked.remove(&p) {
                 if parked.next_offset == offset {
@@ -372,11 +377,12 @@ impl Core {
                 p,
                 &stored,
                 horizon,
+                timeout,
                 |event| state.restore(event),
             ))?;
-            let written = self
-                .runtime
-                .block_on(sink::written_snapshots(&self.client, p))?;
+            let written =
+                self.runtime
+                    .block_on(sink::written_snapshots(&self.client, p, timeout))?;
             state.version_base = base;
             state.restored(written);
             tracing::info!(

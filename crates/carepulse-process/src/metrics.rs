@@ -20,6 +20,9 @@ pub const SINK_ERRORS: &str = "carepulse_process_sink_errors_total";
 pub const ASSIGNED: &str = "carepulse_process_assigned_partitions";
 /// Events replayed from ClickHouse on assignment.
 pub const RESTORED: &str = "carepulse_process_restored_events_total";
+/// Failed attempts to restore the state of assigned partitions (a query
+/// to ClickHouse or Kafka failed or timed out); each is retried.
+pub const RESTORE_ERRORS: &str = "carepulse_process_restore_errors_total";
 /// State held, by `kind` (`cell_minutes`, `rollup_keys`, `event_ids`).
 pub const HELD: &str = "carepulse_process_held_keys";
 /// Partitions found without a committed offset while ClickHouse held
@@ -63,6 +66,10 @@ pub fn describe() {
         metrics::describe_counter!(SINK_ERRORS, "failed ClickHouse inserts (retried)");
         metrics::describe_gauge!(ASSIGNED, "partitions this instance owns");
         metrics::describe_counter!(RESTORED, "events replayed from ClickHouse on assignment");
+        metrics::describe_counter!(
+            RESTORE_ERRORS,
+            "failed attempts to restore assigned partitions' state (retried with backoff)"
+        );
         metrics::describe_gauge!(HELD, "state held in memory");
         metrics::describe_counter!(
             OFFSETS_LOST,

@@ -39,6 +39,12 @@ pub struct ProcessSettings {
     pub retry_initial_ms: u64,
     /// Longest wait between two retries, in milliseconds.
     pub retry_max_ms: u64,
+    /// Longest wait, in seconds, for ClickHouse to answer a query made to
+    /// restore a partition's state, or to send the next row of one; then
+    /// the restore fails and is retried with backoff, so a server that
+    /// hangs pauses processing instead of stalling it. Inserts have their
+    /// own limits (30 s to send, 60 s to be acknowledged).
+    pub query_timeout_secs: u64,
 }
 
 impl Default for ProcessSettings {
@@ -54,6 +60,7 @@ impl Default for ProcessSettings {
             windows_minutes: vec![60, 24 * 60, 7 * 24 * 60, 28 * 24 * 60],
             retry_initial_ms: 200,
             retry_max_ms: 10_000,
+            query_timeout_secs: 60,
         }
     }
 }
@@ -101,6 +108,12 @@ impl ProcessSettings {
                 ));
             }
         }
+        if !(1..=3_600).contains(&self.query_timeout_secs) {
+            problems.push(format!(
+                "process.query_timeout_secs: {} must be between 1 and 3600",
+                self.query_timeout_secs
+            ));
+        }
         if self.retry_initial_ms == 0 || self.retry_max_ms < self.retry_initial_ms {
             problems.push(format!(
                 "process.retry_initial_ms/retry_max_ms: {}/{} need 0 < initial <= max",
@@ -132,6 +145,11 @@ impl ProcessSettings {
     pub fn snapshot_interval(&self) -> Duration {
         Duration::from_secs(self.snapshot_interval_secs)
     }
+
+    /// Longest wait for a query made to restore state, or its next row.
+    pub fn query_timeout(&self) -> Duration {
+        Duration::from_secs(self.query_timeout_secs)
+    }
 }
 
 #[cfg(test)]
@@ -146,12 +164,14 @@ mod tests {
         let bad = ProcessSettings {
             windows_minutes: vec![90],
             flush_interval_ms: 0,
+            query_timeout_secs: 0,
             ..ProcessSettings::default()
         };
         bad.check(&mut problems);
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(problems[0].starts_with("process.flush_interval_ms"));
         assert!(problems[1].starts_with("process.windows_minutes: 90"));
+        assert!(problems[2].starts_with("process.query_timeout_secs: 0"));
         let config = ProcessSettings::default().engine_config();
         assert_eq!(config.windows.len(), 4);
         assert_eq!(config.allowed_lateness, TimeDelta::days(7));

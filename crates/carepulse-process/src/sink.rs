@@ -1,6 +1,7 @@
 //! ClickHouse IO of the processor: batched inserts (one per table and
 //! flush) and the queries that restore a partition's state.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use carepulse_clickhouse::rowbinary::{self, EncodedChunks};
@@ -103,31 +104,48 @@ pub struct Stored {
     received: u32,
 }
 
+/// `query`'s answer, or [`clickhouse::error::Error::TimedOut`] if it takes
+/// longer than `timeout` (a server that accepts connections and then
+/// hangs would otherwise stall the processor).
+async fn within<T>(
+    timeout: Duration,
+    query: impl Future<Output = clickhouse::error::Result<T>>,
+) -> clickhouse::error::Result<T> {
+    tokio::time::timeout(timeout, query)
+        .await
+        .unwrap_or(Err(clickhouse::error::Error::TimedOut))
+}
+
 /// What ClickHouse holds of the counted events of `partition`.
-pub async fn stored(client: &Client, partition: i32) -> Result<Stored, SinkError> {
-    client
+pub async fn stored(
+    client: &Client,
+    partition: i32,
+    timeout: Duration,
+) -> Result<Stored, SinkError> {
+    let query = client
         .query(
             "SELECT count() AS events, max(kafka_offset) AS last_offset, \
              toUInt32(max(received_at)) AS received FROM feedback_events WHERE kafka_partition = ?",
         )
         .bind(partition as u16)
-        .fetch_one::<Stored>()
-        .await
-        .map_err(failed(format!(
-            "reading the stored events of partition {partition}"
-        )))
+        .fetch_one::<Stored>();
+    within(timeout, query).await.map_err(failed(format!(
+        "reading the stored events of partition {partition}"
+    )))
 }
 
 /// Replays into `each` the counted events ClickHouse holds for `partition`
 /// (`stored` says what they are) that can still matter: touchpoints not
 /// older than `horizon` before the partition's latest `received_at`.
 /// Returns how many. The offset plays no part: events of a log that was
-/// replaced share offsets with the new one.
+/// replaced share offsets with the new one. Fails if a row takes longer
+/// than `timeout` to come.
 pub async fn restore_events(
     client: &Client,
     partition: i32,
     stored: &Stored,
     horizon: TimeDelta,
+    timeout: Duration,
     mut each: impl FnMut(&EventView<'_>),
 ) -> Result<u64, SinkError> {
     let error = failed(format!("restore of partition {partition}"));
@@ -149,7 +167,7 @@ pub async fn restore_events(
         .fetch::<StoredEvent>()
         .map_err(&error)?;
     let mut n = 0;
-    while let Some(row) = cursor.next().await.map_err(&error)? {
+    while let Some(row) = within(timeout, cursor.next()).await.map_err(&error)? {
         match EventView::from_json(row.payload.as_bytes()) {
             Ok(event) => {
                 each(&event);
@@ -168,24 +186,35 @@ pub async fn restore_events(
 pub async fn written_snapshots(
     client: &Client,
     partition: i32,
+    timeout: Duration,
 ) -> Result<Vec<SnapshotRow>, SinkError> {
-    client
+    let query = client
         .query(
             "SELECT ?fields FROM score_snapshots FINAL WHERE kafka_partition = ? AND responses > 0",
         )
         .bind(partition as u16)
-        .fetch_all::<SnapshotRow>()
-        .await
-        .map_err(failed(format!(
-            "reading the snapshots of partition {partition}"
-        )))
+        .fetch_all::<SnapshotRow>();
+    within(timeout, query).await.map_err(failed(format!(
+        "reading the snapshots of partition {partition}"
+    )))
 }
 
 /// The highest version of any snapshot row of `partition` (0 if none), so
 /// that the rows this instance writes replace them whatever its clock says.
-pub async fn latest_snapshot_version(client: &Client, partition: i32) -> Result<u64, SinkError> {
+pub async fn latest_snapshot_version(
+    client: &Client,
+    partition: i32,
+    timeout: Duration,
+) -> Result<u64, SinkError> {
     let sql = "SELECT max(version) FROM score_snapshots WHERE kafka_partition = ?";
-    number_of(client, sql, partition, "reading the snapshot version").await
+    number_of(
+        client,
+        sql,
+        partition,
+        timeout,
+        "reading the snapshot version",
+    )
+    .await
 }
 
 /// The highest version of the minute rows of the cells of `partition` (0
@@ -193,10 +222,21 @@ pub async fn latest_snapshot_version(client: &Client, partition: i32) -> Result<
 /// starting below that (a new log after a reset, or the crash after a
 /// write and before its commit) writes its versions above it, or its rows
 /// would lose to the old ones.
-pub async fn latest_minute_version(client: &Client, partition: i32) -> Result<u64, SinkError> {
+pub async fn latest_minute_version(
+    client: &Client,
+    partition: i32,
+    timeout: Duration,
+) -> Result<u64, SinkError> {
     let sql = "SELECT max(version) FROM score_minutes WHERE (facility, department) IN \
                (SELECT facility, department FROM feedback_events WHERE kafka_partition = ?)";
-    number_of(client, sql, partition, "reading the minute version").await
+    number_of(
+        client,
+        sql,
+        partition,
+        timeout,
+        "reading the minute version",
+    )
+    .await
 }
 
 /// The one number `sql` gives for `partition` (its only parameter).
@@ -204,12 +244,11 @@ async fn number_of(
     client: &Client,
     sql: &str,
     partition: i32,
+    timeout: Duration,
     what: &str,
 ) -> Result<u64, SinkError> {
-    client
-        .query(sql)
-        .bind(partition as u16)
-        .fetch_one::<u64>()
+    let query = client.query(sql).bind(partition as u16).fetch_one::<u64>();
+    within(timeout, query)
         .await
         .map_err(failed(format!("{what} of partition {partition}")))
 }
