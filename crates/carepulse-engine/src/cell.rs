@@ -132,6 +132,17 @@ fn hash_cell(dims: u32, question: &str, scale: Scale) -> u64 {
     h.finish()
 }
 
+/// A cell's id with what it is looked up by, kept in the table itself so
+/// that a lookup reads no other memory (question texts are few and stay
+/// in cache).
+#[derive(Debug)]
+struct CellKey {
+    dims: u32,
+    scale: Scale,
+    question: Sym,
+    id: u32,
+}
+
 /// Dense ids for the dimension tuples and cells seen so far. Grows with the
 /// number of distinct cells (catalog-sized), never with events.
 #[derive(Debug, Default)]
@@ -140,8 +151,7 @@ pub struct CellIndex {
     dims: Vec<[Sym; 9]>,
     dims_ids: HashTable<u32>,
     cells: Vec<Arc<Cell>>,
-    cell_dims: Vec<u32>,
-    cell_ids: HashTable<u32>,
+    cell_ids: HashTable<CellKey>,
 }
 
 impl CellIndex {
@@ -180,33 +190,26 @@ impl CellIndex {
     /// `dims`, and whether it is new.
     pub fn cell_id(&mut self, dims: u32, question: &str, scale: Scale) -> (u32, bool) {
         let hash = hash_cell(dims, question, scale);
-        let CellIndex {
-            interner,
-            dims: all_dims,
-            cells,
-            cell_dims,
-            cell_ids,
-            ..
-        } = self;
-        let same = |id: &u32| {
-            let cell = &cells[*id as usize];
-            cell_dims[*id as usize] == dims
-                && cell.scale == scale
-                && cell.question.as_str() == question
-        };
-        if let Some(id) = cell_ids.find(hash, same) {
-            return (*id, false);
+        let same =
+            |k: &CellKey| k.dims == dims && k.scale == scale && k.question.as_str() == question;
+        if let Some(key) = self.cell_ids.find(hash, same) {
+            return (key.id, false);
         }
-        let id = cells.len() as u32;
-        cells.push(Arc::new(Cell {
-            dims: all_dims[dims as usize].clone(),
-            question: interner.intern(question),
+        let id = self.cells.len() as u32;
+        let question = self.interner.intern(question);
+        self.cells.push(Arc::new(Cell {
+            dims: self.dims[dims as usize].clone(),
+            question: question.clone(),
             scale,
         }));
-        cell_dims.push(dims);
-        cell_ids.insert_unique(hash, id, |id| {
-            let cell = &cells[*id as usize];
-            hash_cell(cell_dims[*id as usize], cell.question.as_str(), cell.scale)
+        let key = CellKey {
+            dims,
+            scale,
+            question,
+            id,
+        };
+        self.cell_ids.insert_unique(hash, key, |k| {
+            hash_cell(k.dims, k.question.as_str(), k.scale)
         });
         (id, true)
     }
