@@ -306,6 +306,14 @@ impl<'a> Scan<'a> {
         if whole + fraction > 15 || matches!(bytes.get(self.at), Some(b'e' | b'E')) {
             return None;
         }
+        if fraction == 0 {
+            // A whole number of at most 15 digits is exact in an f64, as
+            // serde_json's integer read and then converted.
+            let n = bytes[start..self.at]
+                .iter()
+                .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+            return Some(n as f64);
+        }
         self.text[start..self.at].parse().ok()
     }
 
@@ -580,6 +588,8 @@ mod tests {
     fn number() -> impl Strategy<Value = (f64, bool)> {
         prop_oneof![
             (0u32..=100).prop_map(|n| (f64::from(n), true)),
+            (0u64..10u64.pow(15)).prop_map(|n| (n as f64, true)),
+            (10u64.pow(15)..10u64.pow(17)).prop_map(|n| (n as f64, false)),
             (0u32..400).prop_map(|n| (f64::from(n) / 4.0, true)),
             Just((0.1 + 0.2, false)),
             Just((1e21, false)),
