@@ -2,8 +2,8 @@
 //! replaces the others by `*`. Counting an answer touches only its cell's
 //! minute ([`CellHistory`]: minutes, and hours of settled minutes); a key's
 //! window is the sum of the windows of the cells that roll up into it,
-//! added when snapshots are taken (every 30 s in the processor). The rollup keys of a cell are
-//! worked out once, when the cell gets its id.
+//! added when snapshots are taken (every 30 s in the processor). The rollup
+//! keys of a cell are worked out once, when the cell gets its id.
 //!
 //! Window semantics, for `now` in minutes (not earlier than any counted
 //! answer): a window of up to 60 minutes covers the minutes

@@ -53,14 +53,14 @@ fn text<'t>(texts: &'t BTreeMap<i64, String>, e: &Entry) -> &'t str {
 }
 
 impl SeenIds {
-    /// Whether `id` (whose hash is `hash`) is remembered.
-    pub fn contains(&self, id: &str, hash: IdHash) -> bool {
+    /// Whether `id` (whose hash is `id_hash`) is remembered.
+    pub fn contains(&self, id: &str, id_hash: IdHash) -> bool {
         self.entries
-            .find(hash.0, |e| text(&self.texts, e) == id)
+            .find(id_hash.0, |e| text(&self.texts, e) == id)
             .is_some()
     }
 
-    /// Remembers `id` (whose hash is `hash`), counted in `minute`; `id`
+    /// Remembers `id` (whose hash is `id_hash`), counted in `minute`; `id`
     /// must not be remembered yet.
     pub fn insert(&mut self, id: &str, id_hash: IdHash, minute: i64) {
         let SeenIds { entries, texts } = self;

@@ -726,11 +726,14 @@ mod tests {
 
     #[test]
     fn wire_names_are_the_names_serde_writes() {
-        fn check<T: Copy + serde::Serialize>(all: &[T], name_of: impl Fn(T) -> &'static str) {
+        fn check<T>(all: &[T], name_of: impl Fn(T) -> &'static str)
+        where
+            T: Copy + PartialEq + std::fmt::Debug + serde::Serialize,
+        {
             for v in all {
                 let name = name_of(*v);
                 assert_eq!(serde_json::to_value(v).unwrap(), name);
-                assert!(named(all, &name_of, name).is_some());
+                assert_eq!(named(all, &name_of, name), Some(*v));
             }
         }
         check(&Experience::ALL, Experience::as_str);
