@@ -79,6 +79,8 @@ impl PrivateClickHouse {
     /// Starts (again) on the same ports and data.
     pub fn restart(&mut self) {
         let child = Command::new("clickhouse-server")
+            // No watchdog process: signals go to the server itself.
+            .env("CLICKHOUSE_WATCHDOG_ENABLE", "0")
             .arg(format!(
                 "--config-file={}",
                 self.dir.join("config.xml").display()

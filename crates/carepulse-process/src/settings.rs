@@ -40,10 +40,12 @@ pub struct ProcessSettings {
     /// Longest wait between two retries, in milliseconds.
     pub retry_max_ms: u64,
     /// Longest wait, in seconds, for ClickHouse to answer a query made to
-    /// restore a partition's state, or to send the next row of one; then
-    /// the restore fails and is retried with backoff, so a server that
-    /// hangs pauses processing instead of stalling it. Inserts have their
-    /// own limits (30 s to send, 60 s to be acknowledged).
+    /// restore a partition's state, or to send the next row of the replay
+    /// of its events (the first row, which comes once ClickHouse has sorted
+    /// them all, may take up to 240 s); then the restore fails and is
+    /// retried with backoff, so a server that hangs pauses processing
+    /// instead of stalling it. Inserts have their own limits (30 s to
+    /// send, 60 s to be acknowledged).
     pub query_timeout_secs: u64,
 }
 
@@ -108,9 +110,9 @@ impl ProcessSettings {
                 ));
             }
         }
-        if !(1..=3_600).contains(&self.query_timeout_secs) {
+        if !(1..=240).contains(&self.query_timeout_secs) {
             problems.push(format!(
-                "process.query_timeout_secs: {} must be between 1 and 3600",
+                "process.query_timeout_secs: {} must be between 1 and 240 (a restore blocks the consumer, which leaves the group after 300 s)",
                 self.query_timeout_secs
             ));
         }
