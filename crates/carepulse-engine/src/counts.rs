@@ -93,6 +93,22 @@ impl Counts {
         self.responses == 0
     }
 
+    /// Whether `other` counts the same answers, as far as can be told: every
+    /// count equal, and the sums of linear scores equal up to what adding
+    /// them in another order changes (a relative 1e-9). Windows summed
+    /// after settled minutes were folded into hours, or from a restored
+    /// state, differ from the same answers added before in the last bits.
+    pub fn same_answers(&self, other: &Counts) -> bool {
+        let tolerance = 1e-9 * self.linear_sum.abs().max(other.linear_sum.abs()).max(1.0);
+        Counts {
+            linear_sum: 0.0,
+            ..*self
+        } == Counts {
+            linear_sum: 0.0,
+            ..*other
+        } && (self.linear_sum - other.linear_sum).abs() <= tolerance
+    }
+
     /// The same counts as a model [`Tally`], for the standard scores.
     pub fn tally(&self) -> Tally {
         Tally {
@@ -128,6 +144,19 @@ mod tests {
         }
         assert_eq!(counts.tally(), tally);
         let copy = counts;
+        let mut reordered = Counts::default();
+        for a in answers.iter().rev() {
+            reordered.record(&Scale::Rating0To10.parse(&AnswerValue::Number(*a)).unwrap());
+        }
+        assert!(counts.same_answers(&reordered));
+        let mut one_more = counts;
+        one_more.record(&Scale::Rating0To10.parse(&AnswerValue::Number(0.0)).unwrap());
+        assert!(!counts.same_answers(&one_more), "a zero still counts");
+        let shifted = Counts {
+            linear_sum: counts.linear_sum + 1e-6,
+            ..counts
+        };
+        assert!(!counts.same_answers(&shifted));
         counts.subtract(&copy);
         assert!(counts.is_empty());
         assert_eq!(counts, Counts::default());

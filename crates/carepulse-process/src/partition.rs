@@ -264,7 +264,11 @@ impl PartitionState {
         current.reserve(snapshots.len());
         for s in &snapshots {
             let id = (s.id, s.window);
-            if self.written.get(&id) != Some(&s.counts) {
+            if !self
+                .written
+                .get(&id)
+                .is_some_and(|old| old.same_answers(&s.counts))
+            {
                 out.push(SnapshotRow::new(s, self.partition, at_secs, version));
             }
             current.insert(id, s.counts);
@@ -302,16 +306,46 @@ mod tests {
     use super::*;
 
     fn event(id: &str, occurred: &str, received: &str) -> Vec<u8> {
+        let overall =
+            serde_json::json!({ "question": "overall", "scale": "rating_0_10", "value": 9 });
+        answered(id, occurred, received, overall)
+    }
+
+    fn answered(id: &str, occurred: &str, received: &str, overall: serde_json::Value) -> Vec<u8> {
         serde_json::json!({
             "v": 1, "event_id": id, "occurred_at": occurred, "responded_at": occurred,
             "received_at": received, "organisation": "o", "facility": "f", "department": "ed",
             "journey": "ed-visit", "stage": "triage", "touchpoint": "t", "experience": "patient",
             "channel": "sms", "respondent_role": "patient", "questionnaire": "q",
-            "overall": { "question": "overall", "scale": "rating_0_10", "value": 9 },
-            "consent_to_contact": false
+            "overall": overall, "consent_to_contact": false
         })
         .to_string()
         .into_bytes()
+    }
+
+    #[test]
+    fn settling_minutes_into_hours_rewrites_no_snapshot() {
+        let mut state = PartitionState::new(0, 0, EngineConfig::default());
+        let now = "2026-11-09T12:00:00Z".parse().expect("time");
+        // Smiley answers (linear 0, 33.3.., 66.6.., 100) whose sum depends
+        // on the order they are added in: 200.0 one way, 200.00000000000003
+        // the other.
+        let labels = ["very_unhappy", "unhappy", "happy", "very_happy"];
+        for (i, label) in labels.iter().enumerate() {
+            let overall =
+                serde_json::json!({ "question": "overall", "scale": "smiley_4", "value": label });
+            let occurred = format!("2026-11-01T10:0{i}:00Z");
+            let payload = answered(&format!("s{i}"), &occurred, "2026-11-01T10:05:00Z", overall);
+            state.handle(i as i64, None, &payload, now);
+        }
+        let later = event("later", "2026-11-09T10:00:00Z", "2026-11-09T10:05:00Z");
+        state.handle(4, None, &later, now);
+        assert!(!state.snapshot_rows(now, 1).is_empty());
+        // The first of November is settled: its minutes go to their hours.
+        state.forget_settled();
+        assert_eq!(state.held().0, 1, "only the ninth's minute is held");
+        let rows = state.snapshot_rows(now, 2);
+        assert!(rows.is_empty(), "nothing new was counted: {rows:?}");
     }
 
     #[test]
