@@ -329,12 +329,25 @@ impl Core {
                     what: "reading the partition's watermarks",
                     source,
                 })?;
+            // What is found here is counted once the partition is
+            // restored, not at every attempt.
+            let mut found = None;
             let offset = match element.offset() {
-                Offset::Offset(o) if o > high => self.read_from_log_start(consumer, p, o, low)?,
+                Offset::Offset(o) if o > high => {
+                    found = Some(metrics::LOG_RESETS);
+                    self.read_from_log_start(consumer, p, o, low)?
+                }
                 Offset::Offset(o) => o,
                 _ => {
-                    warn_if_offsets_lost(p, stored.events);
+                    if warn_if_offsets_lost(p, stored.events) {
+                        found = Some(metrics::OFFSETS_LOST);
+                    }
                     0
+                }
+            };
+            let count_found = || {
+                if let Some(name) = found {
+                    ::metrics::counter!(name).increment(1);
                 }
             };
             // Minute versions are log positions plus a base that keeps them
@@ -357,6 +370,7 @@ impl Core {
                     parked.version_base = parked.version_base.max(base);
                     self.owned.insert(p, parked);
                     self.unrestored.remove(&p);
+                    count_found();
                     continue;
                 }
             }
@@ -394,6 +408,7 @@ impl Core {
             );
             self.owned.insert(p, state);
             self.unrestored.remove(&p);
+            count_found();
         }
         self.set_assigned_gauge();
         Ok(())
@@ -423,7 +438,6 @@ impl Core {
                 what: "moving to the start of a partition's log",
                 source,
             })?;
-        ::metrics::counter!(metrics::LOG_RESETS).increment(1);
         tracing::error!(
             partition,
             committed = offset,
@@ -626,10 +640,9 @@ impl Core {
 /// by default, after the last processor stopped). The partition is read
 /// from its earliest message on top of the state rebuilt from those events:
 /// what was counted before is kept, and a message read again is a duplicate
-/// (see docs/processing.md for the limits).
-fn warn_if_offsets_lost(partition: i32, stored: u64) {
+/// (see docs/processing.md for the limits). Returns whether it said so.
+fn warn_if_offsets_lost(partition: i32, stored: u64) -> bool {
     if stored > 0 {
-        ::metrics::counter!(metrics::OFFSETS_LOST).increment(1);
         tracing::error!(
             partition,
             stored,
@@ -638,6 +651,7 @@ fn warn_if_offsets_lost(partition: i32, stored: u64) {
              (see docs/processing.md, \"Lost consumer offsets and replaced logs\")"
         );
     }
+    stored > 0
 }
 
 /// The version of the next snapshot rows: the time in milliseconds, but
