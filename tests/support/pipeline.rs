@@ -298,7 +298,7 @@ impl Pipeline {
             && got
                 .iter()
                 .zip(&expected)
-                .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2));
+                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.same_answers(v2));
         if !equal {
             let missing: Vec<_> = expected
                 .iter()
@@ -325,7 +325,7 @@ impl Pipeline {
         for row in &snapshots {
             let want = oracle.snapshot(row);
             assert!(
-                same(&row.counts(), &want),
+                row.counts().same_answers(&want),
                 "{:?} != {want:?} (oracle): snapshot {} {} window {} partition {} at {} differs from the oracle",
                 row.counts(),
                 row.rollup,
@@ -447,20 +447,6 @@ impl Drop for Processor {
 }
 
 type CellKey = [String; 11];
-
-/// Equal counts; sums of linear scores may differ in the last bits, as
-/// floating-point sums in another order do.
-pub fn same(a: &Counts, b: &Counts) -> bool {
-    let tolerance = 1e-9 * a.linear_sum.abs().max(1.0);
-    (a.linear_sum - b.linear_sum).abs() <= tolerance
-        && Counts {
-            linear_sum: 0.0,
-            ..*a
-        } == Counts {
-            linear_sum: 0.0,
-            ..*b
-        }
-}
 
 fn cell_of_minute(r: &MinuteCountRow) -> CellKey {
     r.cell().map(str::to_owned)

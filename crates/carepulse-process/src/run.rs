@@ -119,6 +119,7 @@ pub fn run(config: ProcessorConfig, stop: Arc<AtomicBool>) -> Result<(), Process
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "2000")
+        // Above the longest restore wait (`RESTORE_WAIT_MAX_SECS`).
         .set("max.poll.interval.ms", "300000")
         .set("statistics.interval.ms", "5000")
         // Bound what librdkafka fetches ahead while a flush runs (64 MiB

@@ -7,6 +7,12 @@ use carepulse_engine::{EngineConfig, Window};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 
+/// The longest `query_timeout_secs`, and the longest wait for the first row
+/// of a restore's replay, in seconds. A restore blocks the consumer's
+/// polling, which must resume within its `max.poll.interval.ms` (300 s,
+/// set in `run`) or the group hands the partitions on.
+pub(crate) const RESTORE_WAIT_MAX_SECS: u64 = 240;
+
 /// `[process]`
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -110,9 +116,9 @@ impl ProcessSettings {
                 ));
             }
         }
-        if !(1..=240).contains(&self.query_timeout_secs) {
+        if !(1..=RESTORE_WAIT_MAX_SECS).contains(&self.query_timeout_secs) {
             problems.push(format!(
-                "process.query_timeout_secs: {} must be between 1 and 240 (a restore blocks the consumer, which leaves the group after 300 s)",
+                "process.query_timeout_secs: {} must be between 1 and {RESTORE_WAIT_MAX_SECS} (a restore blocks the consumer, which leaves the group after 300 s)",
                 self.query_timeout_secs
             ));
         }

@@ -12,6 +12,7 @@ use clickhouse::{Client, Row, RowOwned, RowWrite};
 use serde::Deserialize;
 
 use crate::metrics;
+use crate::settings::RESTORE_WAIT_MAX_SECS;
 
 /// A ClickHouse operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -104,12 +105,6 @@ pub struct Stored {
     received: u32,
 }
 
-/// Longest wait for the first row of a restore's replay. It stays below
-/// the consumer's `max.poll.interval.ms` (300 s): a restore blocks the
-/// consumer's polling, and a longer one makes the group hand the
-/// partitions on anyway.
-const FIRST_ROW_TIMEOUT: Duration = Duration::from_secs(240);
-
 /// `query`'s answer, or [`clickhouse::error::Error::TimedOut`] if it takes
 /// longer than `timeout` (a server that accepts connections and then
 /// hangs would otherwise stall the processor).
@@ -145,8 +140,8 @@ pub async fn stored(
 /// older than `horizon` before the partition's latest `received_at`.
 /// Returns how many. The offset plays no part: events of a log that was
 /// replaced share offsets with the new one. Fails if the first row takes
-/// longer than `FIRST_ROW_TIMEOUT` (ClickHouse sorts every event of the
-/// horizon before sending it) or a later one longer than `timeout`.
+/// longer than [`RESTORE_WAIT_MAX_SECS`] (ClickHouse sorts every event of
+/// the horizon before sending it) or a later one longer than `timeout`.
 pub async fn restore_events(
     client: &Client,
     partition: i32,
@@ -174,7 +169,7 @@ pub async fn restore_events(
         .fetch::<StoredEvent>()
         .map_err(&error)?;
     let mut n = 0;
-    let mut wait = FIRST_ROW_TIMEOUT.max(timeout);
+    let mut wait = Duration::from_secs(RESTORE_WAIT_MAX_SECS).max(timeout);
     while let Some(row) = within(wait, cursor.next()).await.map_err(&error)? {
         wait = timeout;
         match EventView::from_json(row.payload.as_bytes()) {
