@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use carepulse_process::ProcessSettings;
-use carepulse_service_tests::pipeline::{metric, two_days_of_events, Pipeline};
+use carepulse_service_tests::pipeline::{metric, three_days_of_events, Pipeline};
 use carepulse_service_tests::require_clickhouse;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_row_equals_the_oracle() {
     let pipeline = Pipeline::new("process_oracle", 3, &require_clickhouse()).await;
-    let events = two_days_of_events(7);
+    let events = three_days_of_events(7);
     let published = pipeline.publish(&events).await;
     let processor = pipeline.start("oracle");
     pipeline.wait_committed("oracle", Duration::from_secs(120));
@@ -29,7 +29,7 @@ async fn every_row_equals_the_oracle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processors_and_rebalances_give_the_same_rows() {
     let pipeline = Pipeline::new("process_rebalance", 4, &require_clickhouse()).await;
-    let events = two_days_of_events(11);
+    let events = three_days_of_events(11);
     let (first, rest) = events.split_at(events.len() / 3);
     let (second, third) = rest.split_at(rest.len() / 2);
     let mut published = pipeline.publish(first).await;
@@ -58,7 +58,7 @@ async fn a_clickhouse_outage_pauses_and_loses_nothing() {
     use carepulse_service_tests::clickhouse::PrivateClickHouse;
     let mut clickhouse = PrivateClickHouse::start("process_outage");
     let pipeline = Pipeline::new("process_outage", 3, &clickhouse.url()).await;
-    let events = two_days_of_events(13);
+    let events = three_days_of_events(13);
     let (before, after) = events.split_at(events.len() / 2);
     let mut published = pipeline.publish(before).await;
     let processor = pipeline.start("outage");
@@ -83,7 +83,7 @@ async fn a_hung_clickhouse_during_a_restore_times_out_and_the_restore_is_retried
     use carepulse_service_tests::clickhouse::PrivateClickHouse;
     let clickhouse = PrivateClickHouse::start("process_hang");
     let pipeline = Pipeline::new("process_hang", 3, &clickhouse.url()).await;
-    let events = two_days_of_events(19);
+    let events = three_days_of_events(19);
     let (before, after) = events.split_at(events.len() / 2);
     let mut published = pipeline.publish(before).await;
     let first = pipeline.start("hang");
@@ -126,7 +126,7 @@ async fn poison_messages_go_to_the_dead_letter_topic_with_a_reason() {
     use rdkafka::{ClientConfig, Message};
 
     let pipeline = Pipeline::new("process_poison", 2, &require_clickhouse()).await;
-    let events = two_days_of_events(17);
+    let events = three_days_of_events(17);
     let good = &events[..200];
     let mut wrong_version = serde_json::to_value(&events[0]).unwrap();
     wrong_version["v"] = 2.into();

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use carepulse_model::FeedbackEvent;
-use carepulse_service_tests::pipeline::{days_of_events, metric, two_days_of_events, Pipeline};
+use carepulse_service_tests::pipeline::{days_of_events, metric, three_days_of_events, Pipeline};
 use carepulse_service_tests::require_clickhouse;
 
 /// Events published, the feedback topic deleted and created again, more
@@ -18,7 +18,7 @@ use carepulse_service_tests::require_clickhouse;
 /// group keeps its position); otherwise the deletion took them.
 async fn topic_created_again(name: &str, keep_position: bool, metric_name: &str) {
     let pipeline = Pipeline::new(name, 2, &require_clickhouse()).await;
-    let events = two_days_of_events(17);
+    let events = three_days_of_events(17);
     let (before, after) = events.split_at(events.len() * 3 / 4);
     let mut published = pipeline.publish(before).await;
     let processor = pipeline.start(name);

@@ -617,9 +617,11 @@ pub fn metric(name: &str) -> f64 {
         .sum()
 }
 
-/// The simulated events of the two days before the current hour.
-pub fn two_days_of_events(seed: u64) -> Vec<FeedbackEvent> {
-    days_of_events(seed, 2)
+/// The simulated events of the three days before the current hour: about
+/// 1,700, so that well over a thousand count whatever the hour (two days
+/// gave 999 at some hours).
+pub fn three_days_of_events(seed: u64) -> Vec<FeedbackEvent> {
+    days_of_events(seed, 3)
 }
 
 /// The simulated events of the `days` days before the current hour.

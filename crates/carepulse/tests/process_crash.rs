@@ -7,9 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use carepulse_service_tests::pipeline::{simulated_events, Pipeline};
+use carepulse_service_tests::pipeline::{days_of_events, Pipeline};
 use carepulse_service_tests::require_clickhouse;
-use chrono::{DurationRound, TimeDelta, Utc};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -77,8 +76,7 @@ fn log_path(pipeline: &Pipeline, run: usize) -> PathBuf {
 async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     let pipeline =
         std::sync::Arc::new(Pipeline::new("process_crash", 3, &require_clickhouse()).await);
-    let start = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(48);
-    let events = simulated_events(23, start, 48);
+    let events = days_of_events(23, 3);
     // Events keep arriving while processors are killed.
     let publisher = {
         let pipeline = std::sync::Arc::clone(&pipeline);
